@@ -1,0 +1,7 @@
+"""``python -m snellen`` is the ``snellen`` command."""
+
+import sys
+
+from snellen.cli import main
+
+sys.exit(main())

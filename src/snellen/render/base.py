@@ -1,0 +1,73 @@
+"""The rendering contract: a job in, a result out. Both are plain, picklable records so a
+pool of local processes today and Ray tasks tomorrow can carry them unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+LANGUAGES: tuple[str, ...] = ("processing", "tikz", "matplotlib", "turtle", "svg")
+
+
+class Status(StrEnum):
+    """What became of one program. Every failure also carries a human-readable reason."""
+
+    OK = "ok"
+    BLANK = "blank"  # ran, but the image is a single flat colour
+    NO_CODE = "no_code"  # no program could be found in the input
+    COMPILE_ERROR = "compile_error"
+    RUNTIME_ERROR = "runtime_error"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    KILLED = "killed"  # stopped by the sandbox for something else (signal, forbidden call)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One program to render. ``size`` asks for a normalised square copy as well."""
+
+    id: str
+    language: str
+    code: str
+    size: int | None = None
+    timeout: float = 20.0
+
+
+@dataclass
+class RenderResult:
+    """The outcome of one :class:`RenderJob`. ``png`` is the image at the program's own
+    canvas size; ``square_png`` the normalised square copy when one was asked for."""
+
+    id: str
+    language: str
+    status: Status
+    reason: str = ""
+    seconds: float = 0.0
+    width: int = 0
+    height: int = 0
+    png: bytes | None = field(default=None, repr=False)
+    square_png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+
+class LanguageRenderer:
+    """One language's renderer, living inside a (confined) warm worker process.
+
+    ``start`` pays the fixed costs once (imports, a JVM, a TeX format); ``render`` turns one
+    job into a result using only ``job_dir`` for files; ``close`` releases what ``start`` made.
+    A renderer never raises for a bad program: it returns a result with a failure status.
+    """
+
+    language: str = ""
+
+    def start(self, workspace: str) -> None:  # pragma: no cover - interface
+        """Warm up inside ``workspace`` (a directory the worker may write to)."""
+
+    def render(self, job: RenderJob, job_dir: str) -> RenderResult:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        """Release what ``start`` acquired."""
