@@ -1,0 +1,490 @@
+"""Natural descriptions of shape specs, with phrasing varied by a seeded choice of templates
+and synonyms. The same spec and phrasing seed always give the same sentence; a changed spec
+with the same phrasing seed gives a sentence in the same style (used for hard negatives)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from snellen.concepts.shapes import vocab as V
+
+Spec = dict[str, Any]
+T = TypeVar("T")
+
+
+class Chooser:
+    """Phrasing choices keyed by (seed, role, call site) rather than drawn in sequence, so a
+    changed spec keeps every other choice: a hard negative reads like its original."""
+
+    def __init__(self, seed: int, role: str = "") -> None:
+        self.seed = seed
+        self.role = role
+
+    def sub(self, role: str) -> Chooser:
+        return Chooser(self.seed, self.role + role)
+
+    def _hash(self, site: int) -> int:
+        return zlib.crc32(f"{self.seed}:{self.role}:{site}".encode())
+
+    def choice(self, site: int, options: Sequence[T]) -> T:
+        return options[self._hash(site) % len(options)]
+
+    def random(self, site: int) -> float:
+        return self._hash(site) / 2**32
+
+
+NOUNS: dict[str, tuple[str, ...]] = {
+    "point": ("dot", "point"),
+    "line": ("line", "straight line", "line segment"),
+    "arrow": ("arrow",),
+    "zigzag line": ("zigzag line", "zigzag"),
+    "wavy line": ("wavy line", "wave"),
+    "circle": ("circle",),
+    "ellipse": ("ellipse", "oval"),
+    "square": ("square",),
+    "rectangle": ("rectangle",),
+    "triangle": ("triangle", "equilateral triangle"),
+    "right triangle": ("right triangle", "right-angled triangle"),
+    "diamond": ("diamond", "rhombus"),
+    "pentagon": ("pentagon", "regular pentagon"),
+    "hexagon": ("hexagon", "regular hexagon"),
+    "octagon": ("octagon", "regular octagon"),
+    "star": ("star",),
+    "heart": ("heart", "heart shape"),
+    "semicircle": ("semicircle", "half circle"),
+    "trapezoid": ("trapezoid", "trapezium"),
+    "parallelogram": ("parallelogram",),
+    "cross": ("cross", "plus sign"),
+    "cube": ("cube",),
+    "box": ("box", "cuboid", "rectangular box"),
+    "cylinder": ("cylinder",),
+    "cone": ("cone",),
+    "sphere": ("sphere", "ball"),
+    "pyramid": ("pyramid", "square pyramid"),
+}
+
+MARKER_NOUNS = {
+    "dot": ("dot", "round dot"),
+    "cross": ("point marked with a small x", "x-shaped point marker"),
+    "plus": ("point marked with a small plus sign", "plus-shaped point marker"),
+    "ring": ("point drawn as a small ring", "ring-shaped point marker"),
+}
+
+POSITION_PHRASES = {
+    "top left": ("in the top left corner", "at the top left", "in the upper-left corner"),
+    "top": ("at the top", "at the top centre", "near the top edge"),
+    "top right": ("in the top right corner", "at the top right", "in the upper-right corner"),
+    "left": ("on the left", "at the left side", "on the left side of the picture"),
+    "centre": ("in the centre", "in the middle", "at the centre of the picture"),
+    "right": ("on the right", "at the right side", "on the right side of the picture"),
+    "bottom left": ("in the bottom left corner", "at the bottom left", "in the lower-left corner"),
+    "bottom": ("at the bottom", "at the bottom centre", "near the bottom edge"),
+    "bottom right": (
+        "in the bottom right corner",
+        "at the bottom right",
+        "in the lower-right corner",
+    ),
+}
+
+SIZE_WORDS = {
+    "tiny": ("tiny", "very small"),
+    "small": ("small", "little"),
+    "medium": ("medium-sized", "mid-sized"),
+    "large": ("large", "big"),
+}
+
+RELATION_PHRASES: dict[tuple[str, str | None], tuple[str, ...]] = {
+    ("above", None): ("above", "over"),
+    ("above", "touching"): ("resting on top of", "sitting on top of"),
+    ("above", "close"): ("just above", "a little above"),
+    ("above", "far"): ("far above", "high above"),
+    ("below", None): ("below", "under", "beneath"),
+    ("below", "touching"): ("directly below and touching", "touching the bottom of"),
+    ("below", "close"): ("just below", "a little below"),
+    ("below", "far"): ("far below", "well below"),
+    ("left of", None): ("to the left of", "on the left of"),
+    ("left of", "touching"): ("touching the left side of", "pressed against the left side of"),
+    ("left of", "close"): ("just to the left of", "a little to the left of"),
+    ("left of", "far"): ("far to the left of", "well to the left of"),
+    ("right of", None): ("to the right of", "on the right of"),
+    ("right of", "touching"): ("touching the right side of", "pressed against the right side of"),
+    ("right of", "close"): ("just to the right of", "a little to the right of"),
+    ("right of", "far"): ("far to the right of", "well to the right of"),
+    ("inside", None): ("inside", "within", "in the middle of"),
+    ("overlapping", None): ("overlapping", "partly covering", "in front of"),
+    ("behind", None): ("behind", "partly hidden behind"),
+    ("next to", None): ("next to", "beside"),
+}
+
+ORDER_WORDS = {
+    "row": "from left to right",
+    "diagonal": "from top left to bottom right",
+    "column": "from top to bottom",
+    "circle": "clockwise from the top",
+    "grid": "row by row",
+}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" and not word.startswith("one") else "a"
+
+
+def _plural(noun: str) -> str:
+    head, sep, tail = noun.partition(" with ")
+    head, sep2, tail2 = head.partition(" marked ")
+    words = head.split(" ")
+    last = words[-1]
+    if last.endswith(("s", "x", "sh", "ch")):
+        last += "es"
+    else:
+        last += "s"
+    words[-1] = last
+    out = " ".join(words)
+    if sep2:
+        out += sep2 + tail2
+    if sep:
+        out += sep + tail
+    return out
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _colour_word(obj: Spec) -> str:
+    colour = obj.get("colour", "")
+    return f"{obj['lightness']} {colour}" if obj.get("lightness") else colour
+
+
+def _noun(obj: Spec, rng: Chooser) -> str:
+    shape = obj["shape"]
+    if shape == "point":
+        return rng.choice(
+            1, MARKER_NOUNS[obj.get("marker", "dot")] if "marker" in obj else NOUNS["point"]
+        )
+    if shape == "polygon":
+        n = obj["sides"]
+        return rng.choice(
+            2,
+            (
+                f"regular {n}-sided polygon",
+                f"polygon with {n} equal sides",
+                f"regular {V.POLYGON_NAMES[n]}",
+            ),
+        )
+    if shape == "star" and "sides" in obj:
+        n = obj["sides"]
+        return rng.choice(3, (f"{n}-pointed star", f"star with {n} points"))
+    return rng.choice(4, NOUNS[shape])
+
+
+def noun_phrase(
+    obj: Spec,
+    rng: Chooser,
+    *,
+    size_word: str | None = None,
+    plural: bool = False,
+    colour: bool = True,
+) -> str:
+    """The object as a noun phrase without its determiner."""
+    shape = obj["shape"]
+    pre: list[str] = []
+    post: list[str] = []
+    size = size_word or (rng.choice(5, SIZE_WORDS[obj["size"]]) if "size" in obj else None)
+    if size:
+        pre.append(size)
+    if obj.get("opacity"):
+        pre.append(rng.choice(6, ("semi-transparent", "translucent")))
+    if shape in V.LINE_SHAPES:
+        if "length" in obj:
+            pre.append(obj["length"])
+        if "thickness" in obj:
+            pre.append(obj["thickness"])
+        if "line_style" in obj:
+            pre.append(obj["line_style"])
+    colour_post = False
+    if colour and obj.get("colour"):
+        if rng.random(34) < 0.25:
+            colour_post = True
+        else:
+            pre.append(_colour_word(obj))
+    if obj.get("fill") == "hollow":
+        pre.append(rng.choice(7, ("hollow", "outlined", "unfilled")))
+    if "aspect" in obj:
+        pre.append(obj["aspect"])
+    if obj.get("corners") == "rounded":
+        pre.append("rounded")
+    if obj.get("arrowheads") == "double":
+        pre.append(
+            ("horizontal" if obj.get("direction") == "right" else "vertical") + " double-headed"
+        )
+    orientation = obj.get("orientation")
+    if orientation in ("horizontal", "vertical"):
+        pre.append(orientation)
+    noun = _noun(obj, rng)
+    if plural:
+        noun = _plural(noun)
+    if colour_post:
+        post.append(
+            rng.choice(8, ("in {c}", "coloured {c}", "painted {c}")).format(c=_colour_word(obj))
+        )
+    if orientation == "rising":
+        post.append(
+            rng.choice(9, ("going from bottom left to top right", "rising from left to right"))
+        )
+    elif orientation == "falling":
+        post.append(
+            rng.choice(10, ("going from top left to bottom right", "falling from left to right"))
+        )
+    if "direction" in obj and obj.get("arrowheads") != "double":
+        post.append(f"pointing {obj['direction']}")
+    if "texture" in obj:
+        tc = obj.get("texture_colour")
+        density = obj.get("texture_density")
+        tex = obj["texture"]
+        if tex == "stripes":
+            words = [
+                w
+                for w in (
+                    {"fine": "thin", "coarse": "wide"}.get(density or ""),
+                    tc,
+                    obj.get("texture_direction"),
+                )
+                if w
+            ]
+            post.append(
+                rng.choice(
+                    11, ("with {w}stripes", "striped with {w}stripes", "filled with {w}stripes")
+                ).format(w=" ".join(words) + " " if words else "")
+            )
+        elif tex == "dots":
+            words = [
+                w
+                for w in (
+                    {"fine": "small, dense", "coarse": "large, sparse"}.get(density or ""),
+                    tc,
+                )
+                if w
+            ]
+            post.append(
+                rng.choice(
+                    12, ("with {w}polka dots", "filled with {w}dots", "covered in {w}dots")
+                ).format(w=" ".join(words) + " " if words else "")
+            )
+        else:
+            name = "cross-hatching" if tex == "cross-hatching" else "grid pattern"
+            words = [
+                w for w in ({"fine": "fine", "coarse": "coarse"}.get(density or ""), tc, name) if w
+            ]
+            post.append(
+                rng.choice(13, ("with {w}", "filled with {w}", "shaded with {w}")).format(
+                    w=" ".join(words)
+                )
+                if tex == "cross-hatching"
+                else rng.choice(14, ("with {a} {w}", "filled with {a} {w}")).format(
+                    a=_article(words[0]), w=" ".join(words)
+                )
+            )
+    if shape not in V.LINE_SHAPES and any(
+        k in obj for k in ("outline_colour", "thickness", "line_style")
+    ):
+        words = [
+            w for w in (obj.get("thickness"), obj.get("line_style"), obj.get("outline_colour")) if w
+        ]
+        phrase = " ".join(words)
+        if obj.get("fill") == "hollow":
+            post.append(
+                rng.choice(15, ("drawn with {a} {p} line", "with {a} {p} edge")).format(
+                    a=_article(phrase), p=phrase
+                )
+            )
+        else:
+            post.append(
+                rng.choice(
+                    16, ("with {a} {p} outline", "with {a} {p} border", "edged with {a} {p} line")
+                ).format(a=_article(phrase), p=phrase)
+            )
+    if "rotation" in obj:
+        post.append(
+            rng.choice(
+                17,
+                (
+                    "rotated {d} degrees clockwise",
+                    "turned {d} degrees clockwise",
+                    "tilted {d} degrees clockwise",
+                ),
+            ).format(d=obj["rotation"])
+        )
+    if "shading" in obj:
+        post.append(
+            "with flat colours and black edges"
+            if obj["shading"] == "flat"
+            else rng.choice(18, ("with shaded faces", "shaded to look solid"))
+        )
+    if "viewpoint" in obj:
+        post.append(
+            rng.choice(19, ("seen from the {v}", "viewed from the {v}")).format(v=obj["viewpoint"])
+        )
+    if obj.get("shadow"):
+        post.append(rng.choice(20, ("with a drop shadow", "casting a grey shadow")))
+    text = " ".join(pre + [noun])
+    if post:
+        text += " " + (
+            ", ".join(post)
+            if len(post) > 1 and rng.random(35) < 0.5
+            else " and ".join(post)
+            if len(post) == 2
+            else ", ".join(post)
+        )
+    return text
+
+
+def _with_article(phrase: str) -> str:
+    return f"{_article(phrase)} {phrase}"
+
+
+def _scene_suffix(spec: Spec, rng: Chooser) -> str:
+    out = ""
+    if "background" in spec:
+        out += rng.choice(
+            21, (" on a {b} background", " against a {b} background", " on {b}")
+        ).format(b=spec["background"])
+    if "frame" in spec:
+        out += rng.choice(
+            22,
+            (
+                ", with a {f} frame around the picture",
+                ", with a {f} border around the edge",
+                ", framed in {f}",
+            ),
+        ).format(f=spec["frame"])
+    return out
+
+
+def _describe_single(spec: Spec, rng: Chooser) -> str:
+    np = _with_article(noun_phrase(spec, rng))
+    if "position" in spec:
+        where = rng.choice(23, POSITION_PHRASES[spec["position"]])
+        if rng.random(36) < 0.3:
+            return f"{where}, {np}" + _scene_suffix(spec, rng)
+        np = f"{np} {where}" if rng.random(37) < 0.6 else f"{np}, placed {where}"
+    return np + _scene_suffix(spec, rng)
+
+
+def _describe_group(spec: Spec, rng: Chooser) -> str:
+    n = spec["count"]
+    arr = spec["arrangement"]
+    scheme = spec.get("colour_scheme")
+    nouns = noun_phrase(spec, rng, plural=True, colour=scheme is None)
+    count = V.NUMBER_WORDS[n]
+    extras: list[str] = []
+    if scheme == "different":
+        extras.append(
+            rng.choice(24, ("coloured {c} {o}", "in {c} {o}")).format(
+                c=_join(spec["colours"]), o=ORDER_WORDS[arr]
+            )
+        )
+    elif scheme == "alternating":
+        extras.append(
+            rng.choice(25, ("alternating {a} and {b}", "in alternating {a} and {b}")).format(
+                a=spec["colours"][0], b=spec["colours"][1]
+            )
+        )
+    elif scheme == "gradient":
+        extras.append(
+            rng.choice(
+                26,
+                ("shading from light {c} to dark {c} {o}", "going from light {c} to dark {c} {o}"),
+            ).format(c=spec["colour"], o=ORDER_WORDS[arr])
+        )
+    if "spacing" in spec:
+        extras.append(
+            rng.choice(27, ("close together", "tightly spaced"))
+            if spec["spacing"] == "close"
+            else rng.choice(28, ("far apart", "widely spaced"))
+        )
+    if "size_progression" in spec:
+        order = ORDER_WORDS[arr]
+        extras.append(
+            ("growing larger " if spec["size_progression"] == "growing" else "getting smaller ")
+            + order
+        )
+    if arr == "grid":
+        rows, cols = V.GRID_COUNTS[n]
+        lead = rng.choice(
+            29,
+            (
+                f"a {rows} by {cols} grid of {{n}}",
+                f"{count} {{n}} arranged in a grid of {rows} rows and {cols} columns",
+                f"{count} {{n}} in a {rows}x{cols} grid",
+            ),
+        )
+    else:
+        lead = rng.choice(
+            30,
+            {
+                "row": (
+                    f"{count} {{n}} in a row",
+                    f"a row of {count} {{n}}",
+                    f"{count} {{n}} side by side in a horizontal row",
+                ),
+                "column": (
+                    f"{count} {{n}} in a column",
+                    f"a column of {count} {{n}}",
+                    f"{count} {{n}} stacked vertically",
+                ),
+                "circle": (
+                    f"{count} {{n}} arranged in a circle",
+                    f"a ring of {count} {{n}}",
+                    f"{count} {{n}} forming a circle",
+                ),
+                "diagonal": (
+                    f"{count} {{n}} along a diagonal from top left to bottom right",
+                    f"{count} {{n}} in a diagonal line",
+                ),
+            }[arr],
+        )
+    text = lead.format(n=nouns)
+    if extras:
+        text += ", " + ", ".join(extras)
+    return text + _scene_suffix(spec, rng)
+
+
+def _describe_pair(spec: Spec, rng: Chooser) -> str:
+    first = {
+        k: v
+        for k, v in spec.items()
+        if k not in ("second", "relation", "distance", "relative_size")
+    }
+    second = spec["second"]
+    rel = spec["relation"]
+    size_a = size_b = None
+    if spec.get("relative_size") == "larger":
+        size_a, size_b = rng.choice(31, ("large", "big")), "small"
+    elif spec.get("relative_size") == "smaller":
+        size_a, size_b = "small", rng.choice(32, ("large", "big"))
+    a = _with_article(noun_phrase(first, rng.sub("a"), size_word=size_a))
+    b = _with_article(noun_phrase(second, rng.sub("b"), size_word=size_b))
+    phrase = rng.choice(33, RELATION_PHRASES[(rel, spec.get("distance"))])
+    if rel == "inside" and rng.random(38) < 0.4:
+        text = f"{b} with {a} inside it"
+    elif rel in ("above", "below") and spec.get("distance") is None and rng.random(39) < 0.3:
+        text = f"{b} with {a} {phrase} it"
+    else:
+        text = f"{a} {phrase} {b}"
+    return text + _scene_suffix(spec, rng)
+
+
+def describe(spec: Spec) -> str:
+    """The description of a spec, phrased by its ``phrasing`` seed."""
+    rng = Chooser(int(spec.get("phrasing", 0)))
+    composition = spec["composition"]
+    if composition == "single":
+        return _describe_single(spec, rng)
+    if composition == "group":
+        return _describe_group(spec, rng)
+    return _describe_pair(spec, rng)
