@@ -1,11 +1,53 @@
 """snellen: a vision check-up for language models, and vision systems built out of text.
 
-The Python API mirrors the command line: every ``snellen SUBCOMMAND`` is a function
-reachable from here or from the sub-package named after it.
+The Python API mirrors the command line: every ``snellen SUBCOMMAND`` calls one of the
+functions below (also reachable from the sub-package named after it), with the same
+argument names. Names are imported lazily, so ``import snellen`` stays cheap.
+
+>>> import snellen
+>>> snellen.load_concepts("objects-2", seed=0)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# public name -> module that defines it; each pairs with a subcommand
+_API = {
+    "run_checkup": "snellen.checkup",  # snellen checkup
+    "export_concepts": "snellen.concepts",  # snellen concepts export
+    "load_concepts": "snellen.concepts",
+    "iter_concepts": "snellen.concepts",
+    "list_concept_sets": "snellen.concepts",  # snellen concepts list
+    "render_programs": "snellen.render",  # snellen render
+    "render_many": "snellen.render",
+    "render_one": "snellen.render",
+    "extract_code": "snellen.render",
+    "RenderJob": "snellen.render",
+    "score_run": "snellen.metrics",  # snellen score
+    "load_scorer": "snellen.score",
+    "train_clip": "snellen.clip",  # snellen train-clip
+    "TrainConfig": "snellen.clip",
+    "write_report": "snellen.report",  # snellen report
+    "load_model": "snellen.llm",  # snellen llm ask / serve
+    "ChatRequest": "snellen.llm",
+    "Run": "snellen.store",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'snellen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
