@@ -1,0 +1,64 @@
+"""``snellen score``: fidelity, diversity and realism of a check-up run's drawings."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "score",
+        help="score a check-up run: fidelity (image-text scorer), diversity (LPIPS), realism (FID/KID)",
+        description="Score the rendered drawings of RUN (a `snellen checkup` output) and write "
+        "the metrics into the run and RUN/metrics.json. Scorers: snellen-shapes (default, "
+        "shipped, non-standard), hf-clip:ID_OR_PATH, open-clip:ARCH:TAG_OR_FILE. Without "
+        "--lpips-weights / --inception-weights, diversity and realism use EfficientNet-Lite0 "
+        "features and are labelled non-standard.",
+    )
+    p.add_argument("run", help="run directory")
+    p.add_argument(
+        "--scorer", default="snellen-shapes", help="image-text scorer (default snellen-shapes)"
+    )
+    p.add_argument("--reference", help="folder of reference images for FID/KID (realism)")
+    p.add_argument("--lpips-weights", help="torchvision AlexNet/VGG-16 weights file for LPIPS")
+    p.add_argument("--lpips-net", choices=("alex", "vgg"), default="alex")
+    p.add_argument(
+        "--lpips-heads", help="LPIPS v0.1 linear-head file (default: the lpips package's)"
+    )
+    p.add_argument(
+        "--inception-weights", help="FID Inception file pt_inception-2015-12-05-6726825d.pth"
+    )
+    p.add_argument("--no-diversity", action="store_true", help="skip diversity")
+    p.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
+    p.add_argument("--device", help="torch device (default: cuda when present)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from snellen.metrics import score_run
+
+    metrics = score_run(
+        args.run, args.scorer, args.reference, lpips_weights=args.lpips_weights,
+        lpips_net=args.lpips_net, lpips_heads=args.lpips_heads,
+        inception_weights=args.inception_weights, diversity=not args.no_diversity,
+        batch_size=args.batch_size, device=args.device, progress=True, log=print,
+    )  # fmt: skip
+    fid = metrics["fidelity"]
+    overall = fid["overall"] or {}
+    print(f"{fid['metric']}: {overall.get('mean')} over {overall.get('count', 0)} drawings")
+    for row in fid["by"].get("category,language", []):
+        print(
+            f"  {row['category']:<10} {row['language']:<12} {row['mean']:.1f}  (n={row['count']})"
+        )
+    if "diversity" in metrics:
+        d = metrics["diversity"]
+        print(f"{d['metric']}: {json.dumps(d['by']['language'])}")
+    if "realism" in metrics:
+        r = metrics["realism"]
+        print({k: v for k, v in r.items() if k.startswith(("fid", "kid"))})
+    for note in metrics["labels"]:
+        print(f"note: {note}")
+    print(f"wrote {args.run}/metrics.json")
+    return 0

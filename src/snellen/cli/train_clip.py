@@ -1,0 +1,77 @@
+"""``snellen train-clip``: train the small image-text model (ShapesCLIP) on image-caption pairs."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+# Shown in --help; the values themselves live in snellen.clip.train.TrainConfig (importing it
+# here would load torch for every `snellen --help`). A test keeps the two in step.
+DEFAULTS = {
+    "n_train": 40_000,
+    "n_eval": 500,
+    "batch_size": 128,
+    "epochs": 1.0,
+    "lr": 2e-3,
+    "hard_negatives": 0,
+    "eval_gallery": 100,
+    "image_size": 64,
+    "seed": 0,
+    "eval_seed": 1,
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train-clip",
+        help="train a small CLIP (ShapesCLIP) on image-caption pairs, on the CPU in minutes",
+        description="Train a contrastive image-text model and evaluate zero-shot retrieval on "
+        "held-out pairs. SOURCE 'shapes' (default) renders VAD shapes from their reference "
+        "programs and holds out unseen shape-colour combinations; or give a run directory "
+        "(its rendered drawings and their descriptions), a .jsonl of {image, caption}, or a "
+        "WebDataset .tar shard (image + .txt). The checkpoint works as the scorer "
+        "'snellen-shapes:PATH'.",
+    )
+    d = DEFAULTS
+    p.add_argument("--source", default="shapes", help="shapes | RUN_DIR | pairs.jsonl | shard.tar")
+    p.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
+    p.add_argument("--n-train", type=int, help=f"training pairs (default {d['n_train']})")
+    p.add_argument("--n-eval", type=int, help=f"held-out pairs (default {d['n_eval']})")
+    p.add_argument("--seed", type=int, help=f"data and initialisation seed (default {d['seed']})")
+    p.add_argument("--eval-seed", type=int, help=f"held-out data seed (default {d['eval_seed']})")
+    p.add_argument("--image-size", type=int, help=f"pixels (default {d['image_size']})")
+    p.add_argument("--batch-size", type=int, help=f"pairs per step (default {d['batch_size']})")
+    p.add_argument("--epochs", type=float, help=f"passes over the data (default {d['epochs']})")
+    p.add_argument("--lr", type=float, help=f"peak learning rate (default {d['lr']})")
+    p.add_argument(
+        "--hard-negatives", type=int, metavar="K",
+        help="NegCLIP: add up to K hard negative captions per image to each step's logit "
+        f"matrix (shapes source only; default {d['hard_negatives']} = plain CLIP)",
+    )  # fmt: skip
+    p.add_argument(
+        "--eval-gallery", type=int,
+        help="held-out retrieval is ranked within galleries of this many pairs "
+        f"(default {d['eval_gallery']})",
+    )  # fmt: skip
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    p.add_argument(
+        "--max-minutes", type=float,
+        help="wall-clock budget for the whole run; the schedule anneals to fit it",
+    )  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from snellen.clip import TrainConfig, train_clip
+
+    fields = (
+        "source", "n_train", "n_eval", "seed", "eval_seed", "image_size", "batch_size",
+        "epochs", "lr", "hard_negatives", "eval_gallery", "threads", "max_minutes",
+    )  # fmt: skip
+    given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    cfg = TrainConfig(**given)
+    command = "snellen " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    result = train_clip(cfg, args.out, command=command)
+    print(f"wrote {result.path} ({result.steps} steps, {result.seconds / 60:.1f} min)")
+    return 0

@@ -1,0 +1,86 @@
+"""Image-text scorers (CLIP and kin) behind one interface, named by a string.
+
+=================================  ===================================================
+``hf-clip:ID_OR_PATH``             CLIP / SigLIP through transformers
+``open-clip:ARCH:PRETRAINED``      open_clip (a tag, or a weights file; ARCH may be a
+                                   model config JSON)
+``snellen-shapes[:PATH]``          the small CLIP snellen trains itself (shipped)
+=================================  ===================================================
+
+>>> from snellen.score import load_scorer
+>>> scorer = load_scorer("snellen-shapes")
+>>> scorer.similarity([image], ["a red circle"]).shape  # doctest: +SKIP
+torch.Size([1, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from snellen.errors import InputError
+from snellen.score.base import Scorer, default_device
+
+__all__ = ["DEFAULT_SCORER", "Scorer", "default_device", "list_scorers", "load_scorer", "register"]
+
+DEFAULT_SCORER = "snellen-shapes"
+
+_Factory = Callable[..., Scorer]
+_REGISTRY: dict[str, tuple[_Factory, str]] = {}
+
+
+def register(prefix: str, factory: _Factory, help: str) -> None:
+    """Make ``prefix:ARGS`` (or bare ``prefix``) load ``factory(ARGS or None, **options)``."""
+    _REGISTRY[prefix] = (factory, help)
+
+
+def _hf(arg: str | None, **kw: Any) -> Scorer:
+    from snellen.score.hf import HFClipScorer
+
+    if not arg:
+        raise InputError(
+            "hf-clip needs a model: hf-clip:openai/clip-vit-base-patch32 or hf-clip:/path"
+        )
+    return HFClipScorer(arg, **kw)
+
+
+def _open_clip(arg: str | None, **kw: Any) -> Scorer:
+    from snellen.score.openclip import OpenClipScorer
+
+    if not arg:
+        raise InputError(
+            "open-clip needs ARCH:PRETRAINED, e.g. open-clip:ViT-B-32:laion2b_s34b_b79k"
+        )
+    return OpenClipScorer(arg, **kw)
+
+
+def _shapes(arg: str | None, **kw: Any) -> Scorer:
+    from snellen.score.shapes import ShapesScorer
+
+    return ShapesScorer(arg or None, **kw)
+
+
+register("hf-clip", _hf, "CLIP or SigLIP through transformers: hf-clip:HUB_ID or hf-clip:LOCAL_DIR")
+register(
+    "open-clip", _open_clip,
+    "open_clip: open-clip:ARCH:TAG_OR_WEIGHTS_FILE (ARCH may be a model config .json)",
+)  # fmt: skip
+register(
+    "snellen-shapes", _shapes, "snellen's own small CLIP for VAD shapes (shipped; non-standard)"
+)
+
+
+def list_scorers() -> dict[str, str]:
+    """Registered scorer prefixes and what they load."""
+    return {name: help for name, (_, help) in _REGISTRY.items()}
+
+
+def load_scorer(name: str = DEFAULT_SCORER, **options: Any) -> Scorer:
+    """The scorer named by ``name`` (see the module doc). ``options``: ``device``,
+    ``batch_size``."""
+    prefix, _, arg = name.partition(":")
+    if prefix not in _REGISTRY:
+        known = ", ".join(f"{p}:..." if p != DEFAULT_SCORER else p for p in _REGISTRY)
+        raise InputError(f"unknown scorer {name!r}; use one of {known}")
+    factory, _ = _REGISTRY[prefix]
+    return factory(arg or None, **options)

@@ -1,0 +1,71 @@
+"""The image-text scorer interface: embed images, embed texts, compare them.
+
+Every scorer returns L2-normalised embeddings, so a similarity is a cosine. Work is done in
+batches of ``batch_size`` on the scorer's device (CUDA when present, unless told otherwise).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Scorer(ABC):
+    """An image-text model behind one interface.
+
+    ``name`` is the registry string that loads it again; ``labels`` say what its numbers may
+    be compared with: ``standard`` (False for models that are not a published CLIP, whose
+    scores must not be compared with published fidelity numbers), ``domain`` (what it was
+    trained on) and a free-text ``note``.
+    """
+
+    name: str = ""
+    labels: dict[str, Any]
+    device: torch.device
+    batch_size: int = 64
+
+    @abstractmethod
+    def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
+        """Unnormalised embeddings [len(images), D] for one batch."""
+
+    @abstractmethod
+    def _encode_texts(self, texts: list[str]) -> torch.Tensor:
+        """Unnormalised embeddings [len(texts), D] for one batch."""
+
+    @torch.no_grad()
+    def embed_images(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """L2-normalised image embeddings [N, D] (float32, on the CPU)."""
+        out = [
+            self._encode_images(list(images[i : i + self.batch_size])).float().cpu()
+            for i in range(0, len(images), self.batch_size)
+        ]
+        return F.normalize(torch.cat(out), dim=-1) if out else torch.zeros(0, self.dim)
+
+    @torch.no_grad()
+    def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
+        """L2-normalised text embeddings [N, D] (float32, on the CPU)."""
+        out = [
+            self._encode_texts(list(texts[i : i + self.batch_size])).float().cpu()
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return F.normalize(torch.cat(out), dim=-1) if out else torch.zeros(0, self.dim)
+
+    def similarity(self, images: Sequence[Image.Image], texts: Sequence[str]) -> torch.Tensor:
+        """Cosine similarities [len(images), len(texts)]."""
+        return self.embed_images(images) @ self.embed_texts(texts).t()
+
+    @property
+    def dim(self) -> int:
+        return int(self.embed_texts(["a"]).shape[1])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} on {self.device}>"

@@ -1,0 +1,70 @@
+"""CLIP and SigLIP models through transformers (``hf-clip:ID_OR_PATH``): a hub id when
+online, a local directory (``save_pretrained`` output) when offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from snellen.errors import InputError
+from snellen.score.base import Scorer, default_device
+
+
+def _to_rgb(images: list[Image.Image]) -> list[Image.Image]:
+    from snellen.clip.model import to_rgb_on_white
+
+    return [to_rgb_on_white(im) for im in images]
+
+
+class HFClipScorer(Scorer):
+    def __init__(
+        self, model_id: str, device: str | torch.device | None = None, batch_size: int = 64
+    ) -> None:
+        from transformers import AutoModel, AutoProcessor
+
+        self.name = f"hf-clip:{model_id}"
+        self.device = torch.device(device) if device else default_device()
+        self.batch_size = batch_size
+        local = Path(model_id).exists()
+        try:
+            self.model = AutoModel.from_pretrained(model_id, local_files_only=local)
+            self.processor = AutoProcessor.from_pretrained(model_id, local_files_only=local)
+        except OSError as e:
+            raise InputError(
+                f"cannot load {model_id!r} with transformers ({e}); give a hub id (online) or "
+                "a directory written by save_pretrained holding the model and its processor"
+            ) from None
+        if not hasattr(self.model, "get_image_features") or not hasattr(
+            self.model, "get_text_features"
+        ):
+            raise InputError(
+                f"{model_id!r} is a {type(self.model).__name__}, not a dual image-text encoder "
+                "(CLIP, SigLIP, ...)"
+            )
+        self.model.to(self.device).eval()
+        model_type = getattr(self.model.config, "model_type", "")
+        # SigLIP was trained on texts padded to the full length; CLIP on the shortest padding.
+        self._padding: Any = "max_length" if "siglip" in model_type else True
+        self.labels = {"standard": True, "domain": model_type, "note": ""}
+
+    @staticmethod
+    def _features(out: Any) -> torch.Tensor:
+        # transformers 5 may return a model output with the projected features as pooler_output
+        if isinstance(out, torch.Tensor):
+            return out
+        return out.pooler_output
+
+    def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
+        inputs = self.processor(images=_to_rgb(images), return_tensors="pt")
+        pixels = inputs["pixel_values"].to(self.device, self.model.dtype)
+        return self._features(self.model.get_image_features(pixel_values=pixels))
+
+    def _encode_texts(self, texts: list[str]) -> torch.Tensor:
+        inputs = self.processor(
+            text=texts, padding=self._padding, truncation=True, return_tensors="pt"
+        )
+        inputs = {k: v.to(self.device) for k, v in inputs.items() if k != "pixel_values"}
+        return self._features(self.model.get_text_features(**inputs))

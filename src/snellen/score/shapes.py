@@ -1,0 +1,57 @@
+"""``snellen-shapes``: the small CLIP snellen trains itself on VAD shapes (``snellen
+train-clip``), shipped with the package. ``snellen-shapes:PATH`` loads another checkpoint.
+
+It knows the vocabulary of shape descriptions only: it is a useful fidelity scorer for the
+shapes level, and a weak, clearly labelled stand-in for objects and scenes."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from snellen.errors import InputError
+from snellen.score.base import Scorer, default_device
+
+WEIGHTS = "snellen-shapes.pt"
+
+
+def shipped_weights() -> Path:
+    return Path(str(resources.files("snellen.score") / "weights" / WEIGHTS))
+
+
+class ShapesScorer(Scorer):
+    def __init__(
+        self, path: str | Path | None = None, device: str | torch.device | None = None,
+        batch_size: int = 256,
+    ) -> None:  # fmt: skip
+        from snellen.clip.model import load_checkpoint
+
+        weights = Path(path) if path else shipped_weights()
+        if not weights.exists():
+            raise InputError(
+                f"ShapesCLIP checkpoint {weights} not found; train one with "
+                "`snellen train-clip --out FILE.pt` and load it as snellen-shapes:FILE.pt"
+            )
+        self.name = "snellen-shapes" if path is None else f"snellen-shapes:{path}"
+        self.device = torch.device(device) if device else default_device()
+        self.batch_size = batch_size
+        self.model, self.tokenizer, self.info = load_checkpoint(str(weights))
+        self.model.to(self.device)
+        self.image_size = self.model.config.image_size
+        self.labels = {
+            "standard": False,
+            "domain": "VAD shapes",
+            "note": "snellen's own small CLIP trained on rendered VAD shapes; not comparable "
+            "with published CLIP scores, and weak outside shape descriptions",
+        }
+
+    def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
+        from snellen.clip.model import preprocess
+
+        return self.model.visual(preprocess(images, self.image_size).to(self.device))
+
+    def _encode_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.model.text(self.tokenizer(texts).to(self.device))
