@@ -1,0 +1,56 @@
+"""The draw task: for each concept and language, K samples of a program that draws it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from snellen.checkup.engine import Stage
+from snellen.checkup.jobs import DrawJob, draw_key
+from snellen.checkup.prompts import PromptTemplates, concept_phrase, language_name
+from snellen.concepts.base import Concept
+
+
+def draw_prompt(concept: Concept, language: str, templates: PromptTemplates) -> str:
+    return templates.render(
+        "draw", language=language_name(language), concept=concept_phrase(concept.description)
+    )
+
+
+def draw_jobs(
+    concepts: Sequence[Concept],
+    languages: Sequence[str],
+    samples: int,
+    model: str,
+    templates: PromptTemplates,
+    prompts: Mapping[tuple[str, str | None], str] | None = None,
+) -> list[DrawJob]:
+    """One job per concept, language and sample. ``prompts`` maps (concept id, language)
+    to a prompt that replaces the template (a replayed transcript's own prompt; language
+    None: for any language)."""
+    given = prompts or {}
+    jobs = []
+    for concept in concepts:
+        for language in languages:
+            prompt = (
+                given.get((concept.id, language))
+                or given.get((concept.id, None))
+                or draw_prompt(concept, language, templates)
+            )
+            for k in range(samples):
+                key = draw_key("draw", concept.id, language, k)
+                jobs.append(DrawJob(key, "draw", concept, language, model, k, 0, prompt))
+    return jobs
+
+
+def run_draw(
+    stage: Stage,
+    concepts: Sequence[Concept],
+    languages: Sequence[str],
+    samples: int,
+    templates: PromptTemplates,
+    prompts: Mapping[tuple[str, str | None], str] | None = None,
+) -> list[dict[str, Any]]:
+    """Draw everything not drawn yet; returns the new ``drawings`` records."""
+    jobs = draw_jobs(concepts, languages, samples, stage.model_name, templates, prompts)
+    return stage.draw(jobs, desc="draw")

@@ -1,0 +1,207 @@
+"""Running drawing jobs: chat requests out, programs extracted, rendered confined, stored.
+
+Replies stream into the render pool as they arrive, so the model and the renderers work at
+the same time. Every finished job is one ``drawings`` record written in one transaction,
+and every reply is in the run's reply cache first: a run killed at any point and started
+again repeats no model call and loses or duplicates no record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from snellen.checkup.jobs import (
+    DRAWINGS,
+    DrawJob,
+    GenerationSettings,
+    Reply,
+    drawing_record,
+    no_code_result,
+    render_job,
+)
+from snellen.render.base import RenderJob, RenderResult
+from snellen.render.extract import ExtractedCode, extract_code
+from snellen.store import Run
+
+log = logging.getLogger(__name__)
+
+
+class Stage:
+    """What a check-up needs from its surroundings: the run, the model, a render backend,
+    and the settings shared by every task."""
+
+    def __init__(
+        self,
+        run: Run,
+        model: Any,
+        model_name: str,
+        backend: Any,
+        gen: GenerationSettings,
+        *,
+        concurrency: int = 1,
+        timeout: float = 20.0,
+        progress: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.run = run
+        self.model = model
+        self.model_name = model_name
+        self.backend = backend
+        self.gen = gen
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.progress = progress
+        self.seed = seed
+        self.calls = 0  # model calls made in this process (cache misses)
+        self.cache_hits = 0
+        # Requests that failed for good (after the client's retries): no record is written
+        # for them, so running the same command again retries them.
+        self.failed: list[tuple[str, str]] = []
+        self._failed_lock = threading.Lock()
+
+    def note_failure(self, key: str, error: str) -> None:
+        with self._failed_lock:
+            self.failed.append((key, error))
+
+    # -- the model ---------------------------------------------------------------------
+    def ask(
+        self,
+        prompts: Sequence[str],
+        samples: Sequence[int],
+        *,
+        concept_ids: Sequence[str | None] | None = None,
+        max_tokens: int | None = None,
+        desc: str = "ask",
+        cache: Run | None = None,
+    ) -> Iterator[tuple[int, Reply]]:
+        """Replies to ``prompts`` as ``(index, reply)``, in the order they finish.
+        ``cache`` is the run to cache replies in when called from another thread (a
+        database connection belongs to the thread that opened it)."""
+        from snellen.checkup.chat import chat_stream
+
+        yield from chat_stream(
+            self,
+            cache or self.run,
+            prompts,
+            samples,
+            concept_ids=concept_ids,
+            max_tokens=max_tokens or self.gen.max_tokens,
+            desc=desc,
+        )
+
+    # -- drawing -------------------------------------------------------------------------
+    def draw(self, jobs: Iterable[DrawJob], *, desc: str = "draw") -> list[dict[str, Any]]:
+        """Run the drawing jobs that have no record yet; returns the new records (a job
+        whose model call failed gets none, see :attr:`failed`)."""
+        done = self.run.keys(DRAWINGS)
+        todo = [j for j in jobs if j.key not in done]
+        if not todo:
+            return []
+        by_key = {j.key: j for j in todo}
+        replies: dict[str, tuple[Reply, ExtractedCode]] = {}
+        no_code: list[RenderResult] = []
+        lock = threading.Lock()
+
+        asked = [j for j in todo if j.reply is None]
+
+        def take(job: DrawJob, reply: Reply) -> RenderJob | None:
+            if job.code is not None:
+                found = ExtractedCode(job.code, job.language, "given", 0)
+            else:
+                found = extract_code(reply.text, job.language)
+            if reply.error:
+                self.note_failure(job.key, reply.error)
+                return None
+            with lock:
+                replies[job.key] = (reply, found)
+            if not found.code or not found.code.strip():
+                why = f"no program in the reply ({found.method})"
+            else:
+                return render_job(job, found.code, self.timeout)
+            with lock:
+                no_code.append(no_code_result(job, why))
+            return None
+
+        def render_jobs() -> Iterator[RenderJob]:
+            # Runs in the pool's feeder thread: it may only hand over data, not write the run.
+            for job in todo:
+                if job.reply is not None and (rj := take(job, job.reply)) is not None:
+                    yield rj
+            if not asked:
+                return
+            stream = self.ask(
+                [j.prompt for j in asked],
+                [j.sample for j in asked],
+                concept_ids=[j.concept.description for j in asked],
+                desc=f"{desc}: model",
+                cache=Run(self.run.path),
+            )
+            for i, reply in stream:
+                if (rj := take(asked[i], reply)) is not None:
+                    yield rj
+
+        bar = _bar(self.progress, len(todo), f"{desc}: render")
+        failed_before = len(self.failed)
+        out: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            with lock:
+                pending, no_code[:] = list(no_code), []
+            for result in pending:
+                out.append(self._store(by_key[result.id], replies, result))
+                if bar is not None:
+                    bar.update(1)
+
+        for result in self.backend.map(render_jobs()):
+            flush()
+            out.append(self._store(by_key[result.id], replies, result))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(result.status.value)
+        flush()
+        if bar is not None:
+            bar.update(len(self.failed) - failed_before)
+            bar.close()
+        return out
+
+    def _store(
+        self,
+        job: DrawJob,
+        replies: dict[str, tuple[Reply, ExtractedCode]],
+        result: RenderResult,
+    ) -> dict[str, Any]:
+        reply, found = replies[job.key]
+        arts = self.run.artifacts
+        reply_ref = arts.put(reply.text.encode(), ".txt")
+        program_ref = (
+            arts.put(found.code.encode(), _SUFFIX.get(job.language, ".txt")) if found.code else None
+        )
+        image = result.square_png or result.png
+        image_ref = arts.put(image, ".png") if image is not None else None
+        record = drawing_record(
+            job, reply, found, result, image_ref=image_ref, program_ref=program_ref,
+            reply_ref=reply_ref,
+        )  # fmt: skip
+        self.run.put(DRAWINGS, job.key, record)
+        record["key"] = job.key
+        return record
+
+
+_SUFFIX = {
+    "processing": ".pde",
+    "tikz": ".tex",
+    "matplotlib": ".py",
+    "turtle": ".py",
+    "svg": ".svg",
+}
+
+
+def _bar(progress: bool, total: int, desc: str) -> Any:
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="job", mininterval=0.5, leave=True)

@@ -1,0 +1,119 @@
+"""The units of work of the check-up, as plain picklable records: a job in, a record out.
+
+A drawing job (:class:`DrawJob`) becomes a chat request, the reply becomes a
+:class:`~snellen.render.RenderJob`, and the render result becomes one ``drawings`` record
+(:func:`drawing_record`). Nothing here holds a connection or a process, so the same jobs can
+run in this process, a pool, or Ray tasks.
+
+The ``drawings`` record columns are a contract with the scoring step and the report; see
+``docs/checkup.md`` before renaming any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from snellen.concepts.base import Concept
+from snellen.render.base import RenderJob, RenderResult, Status
+from snellen.render.extract import ExtractedCode
+
+DRAWINGS = "drawings"
+RECOGNITION = "recognition"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How replies are sampled (part of every cache key)."""
+
+    max_tokens: int = 256
+    temperature: float = 0.7
+    top_p: float = 0.95
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A model's answer as the tasks need it."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    cached: bool = False
+    error: str = ""  # the request failed for good (after retries): why
+
+
+@dataclass(frozen=True)
+class DrawJob:
+    """Ask for one program that draws ``concept`` in ``language``.
+
+    ``task`` is ``draw``, ``parametric`` or ``correct``; ``sample`` numbers repeated samples
+    (and parametric variants); ``round`` numbers self-correction rounds (0 = first drawing).
+    """
+
+    key: str
+    task: str
+    concept: Concept
+    language: str
+    model: str
+    sample: int
+    round: int
+    prompt: str
+    parent: str | None = None  # the record this one improves on (correction rounds)
+    extra: dict[str, Any] = field(default_factory=dict)  # task-specific record fields
+    # Set when the reply is already known (a parametric variant shares its program's reply):
+    # no model call is made, and ``code``, when given, is rendered instead of the reply's.
+    reply: Reply | None = None
+    code: str | None = None
+
+
+def draw_key(task: str, concept_id: str, language: str, sample: int, round: int = 0) -> str:
+    """Readable, stable record key; a run has one model, so the model is not part of it."""
+    return f"{task}/{concept_id}/{language}/s{sample}/r{round}"
+
+
+def render_job(job: DrawJob, code: str, timeout: float, size: int | None = None) -> RenderJob:
+    return RenderJob(job.key, job.language, code, size=size, timeout=timeout)
+
+
+def no_code_result(job: DrawJob, reason: str) -> RenderResult:
+    return RenderResult(job.key, job.language, Status.NO_CODE, reason=reason)
+
+
+def drawing_record(
+    job: DrawJob,
+    reply: Reply,
+    found: ExtractedCode | None,
+    result: RenderResult,
+    *,
+    image_ref: str | None,
+    program_ref: str | None,
+    reply_ref: str | None,
+) -> dict[str, Any]:
+    """The ``drawings`` record of one finished job (artifacts already stored)."""
+    c = job.concept
+    return {
+        "task": job.task,
+        "concept_id": c.id,
+        "category": c.category,
+        "description": c.description,
+        "language": job.language,
+        "model": job.model,
+        "sample": job.sample,
+        "round": job.round,
+        "status": result.status.value,
+        "reason": result.reason,
+        "image": image_ref,
+        "program": program_ref,
+        "reply": reply_ref,
+        "prompt": job.prompt,
+        "extraction": found.method if found is not None else "",
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "llm_seconds": round(reply.seconds, 3),
+        "render_seconds": round(result.seconds, 4),
+        "width": result.width,
+        "height": result.height,
+        "parent": job.parent,
+        **job.extra,
+    }

