@@ -145,6 +145,6 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert run.count("jobs") == total
     assert new == total - done_before, "resume must only do the unfinished work"
     for record in run.records("jobs"):
-        expected = ("%06d" % record["i"]).encode() * 200
+        expected = f"{record['i']:06d}".encode() * 200
         assert run.artifacts.get(record["artifact"]) == expected
     assert [s["status"] for s in run.manifest["sessions"]] == ["running", "finished"]

@@ -29,7 +29,20 @@ TASKS = ("draw", "recognize", "correct", "parametric")
 DEFAULT_MODEL = "smollm2"
 DEFAULT_CONCEPTS = ("shapes-3", "objects-3")
 DEFAULT_TASKS = ("draw",)
-DEFAULT_MAX_TOKENS = 256
+# The bundled 135M model gets a short limit (it rarely stops on its own, and every token
+# costs CPU time); a real model gets room for a complete program: GPT-4's Processing
+# sketches run to 600+ tokens, and a truncated program only measures the limit.
+BUNDLED_MAX_TOKENS = 256
+DEFAULT_MAX_TOKENS = 2048
+
+
+def default_max_tokens(model: str) -> int:
+    """The reply limit used when none is given: short for the bundled model, roomy otherwise."""
+    return (
+        BUNDLED_MAX_TOKENS if model.split(":", 1)[0] in (DEFAULT_MODEL, "") else DEFAULT_MAX_TOKENS
+    )
+
+
 COMMAND = "checkup"
 
 
@@ -224,7 +237,7 @@ def run_checkup(
     rounds: int = 2,
     tasks: str | Sequence[str] | None = None,
     seed: int = 0,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_tokens: int | None = None,
     temperature: float = 0.7,
     workers: int | None = None,
     concurrency: int = 1,
@@ -248,6 +261,10 @@ def run_checkup(
     if rounds < 0:
         raise InputError(f"--rounds must be 0 or more, not {rounds}")
     templates = PromptTemplates.from_file(prompts) if prompts else PromptTemplates()
+    if max_tokens is None:
+        max_tokens = default_max_tokens(model)
+    if max_tokens < 1:
+        raise InputError(f"--max-tokens must be at least 1, not {max_tokens}")
     gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature)
 
     # Load the scorer before any drawing, so a bad --scorer fails in seconds, not at the end.

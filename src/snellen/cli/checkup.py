@@ -56,7 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed", type=int, default=0, help="seed for concept samples and sampling (default 0)"
     )
     p.add_argument(
-        "--max-tokens", type=int, default=256, help="reply length limit in tokens (default 256)"
+        "--max-tokens",
+        type=int,
+        default=None,
+        help="reply length limit in tokens (default 256 for the bundled model, 2048 otherwise)",
     )
     p.add_argument(
         "--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)"

@@ -168,6 +168,7 @@ class ProcessingRenderer(LanguageRenderer):
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = ""
         self.restarts = 0
+        self.eof = False
 
     # -- the JVM -------------------------------------------------------------------------
     def start(self, workspace: str) -> None:
@@ -211,8 +212,10 @@ class ProcessingRenderer(LanguageRenderer):
             return ""
 
     def _readline(self, timeout: float) -> str | None:
-        """One line from the JVM, or None when none came in time or the JVM died."""
+        """One line from the JVM, or None when none came in time or the JVM died (then
+        ``self.eof`` is set: the pipe closed, though the process may not be reaped yet)."""
         assert self.proc and self.proc.stdout
+        self.eof = False
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
         buf = b""
@@ -225,6 +228,7 @@ class ProcessingRenderer(LanguageRenderer):
                 return None
             chunk = os.read(fd, 1 << 16)
             if not chunk:
+                self.eof = True
                 return None
             buf += chunk
         return buf.decode("utf-8", "replace").rstrip("\n")
@@ -272,6 +276,10 @@ class ProcessingRenderer(LanguageRenderer):
         except OSError:
             line = None
         if line is None:
+            if self.eof:
+                # the pipe closes a moment before the process can be reaped
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=5)
             alive = self.proc.poll() is None
             code = self.proc.returncode
             self._kill()
