@@ -138,7 +138,10 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
 
     out = subprocess.run(
         [sys.executable, str(script), str(path), str(total)],
-        capture_output=True, text=True, check=True, timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     new = int(out.stdout.split("NEW")[1])
     run = Run(path)

@@ -47,8 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"snellen {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"snellen {args.command}: interrupted; run the same command again to resume",
-              file=sys.stderr)
+        print(
+            f"snellen {args.command}: interrupted; run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     return int(result or 0)
 

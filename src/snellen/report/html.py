@@ -9,6 +9,7 @@ import html
 import io
 import json
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -177,8 +178,17 @@ def _failures(d: ReportData) -> str:
     )
 
 
+_FRAME = re.compile(r"^(line \d+, in \S+|File .*, line \d+)")
+
+
 def _first_line(text: str, limit: int = 140) -> str:
-    line = next((ln.strip() for ln in (text or "").splitlines() if ln.strip()), "")
+    """The line that says what went wrong: for a traceback (frames first, the exception
+    last) the exception with the innermost frame, otherwise the first line."""
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    line = lines[0] if lines else ""
+    if len(lines) > 1 and _FRAME.match(lines[0]):
+        frames = [ln for ln in lines if _FRAME.match(ln)]
+        line = f"{lines[-1]} ({frames[-1]})"
     return line[:limit] + ("…" if len(line) > limit else "")
 
 
