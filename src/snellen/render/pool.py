@@ -175,15 +175,7 @@ class WorkerProcess:
     def kill(self) -> None:
         if self.slot:
             self.slot.kill_all()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, 9)
-        with contextlib.suppress(Exception):
-            self.proc.kill()
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=10)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(Exception):
-                stream.close()  # type: ignore[union-attr]
+        sandbox.stop_process(self.proc)
         if self.slot:
             self.slot.remove()
             self.slot = None

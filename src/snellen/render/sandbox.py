@@ -40,6 +40,7 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import sys
 import sysconfig
 import time
@@ -114,6 +115,20 @@ def set_no_new_privs() -> None:
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
     """Ask the kernel to kill this process when its parent dies (no orphaned workers)."""
     _libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a child started in its own session (its whole process group), reap it and
+    close its pipes; safe to call on a process that already died."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.kill()
+    with contextlib.suppress(Exception):
+        proc.wait(timeout=10)
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(Exception):
+            stream.close()  # type: ignore[union-attr]
 
 
 # -- rlimits ---------------------------------------------------------------------------

@@ -236,15 +236,7 @@ class ProcessingRenderer(LanguageRenderer):
     def _kill(self) -> None:
         if self.proc is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, 9)
-        with contextlib.suppress(Exception):
-            self.proc.kill()
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=10)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(Exception):
-                stream.close()  # type: ignore[union-attr]
+        sandbox.stop_process(self.proc)
         self.proc = None
 
     def _ensure(self) -> None:
