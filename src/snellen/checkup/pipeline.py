@@ -38,9 +38,7 @@ DEFAULT_MAX_TOKENS = 2048
 
 def default_max_tokens(model: str) -> int:
     """The reply limit used when none is given: short for the bundled model, roomy otherwise."""
-    return (
-        BUNDLED_MAX_TOKENS if model.split(":", 1)[0] in (DEFAULT_MODEL, "") else DEFAULT_MAX_TOKENS
-    )
+    return BUNDLED_MAX_TOKENS if model == DEFAULT_MODEL else DEFAULT_MAX_TOKENS
 
 
 COMMAND = "checkup"
