@@ -1,6 +1,7 @@
 """Rendering throughput: cold baseline vs warm confined pool vs unconfined in-process.
 
-For each language and a simple and a complex program, in one run:
+For each language and a simple and a complex program (and for Processing, real model-written
+sketches: the first replies in ../shared/data/llm-drawings that render), in one run:
 
 * cold: a fresh process per image, as a reference pipeline does (a new Python interpreter,
   a new pdflatex without a format, a new rsvg-convert, a new JVM compiling the sketch),
@@ -85,6 +86,26 @@ PROGRAMS: dict[str, dict[str, str]] = {
     },
 }
 
+REAL_SKETCHES = 30
+
+
+def real_sketches(n: int = REAL_SKETCHES) -> list[str]:
+    """The code of the first ``n`` GPT-4 replies in the shared drawings that render to a
+    non-blank image (the workload the pool is built for: tens of primitives, a few loops)."""
+    from snellen.render.programs import read_transcripts
+
+    tsv = DRAWINGS / "gpt4_default_with_0cot.tsv"
+    if not tsv.exists():
+        return []
+    candidates = [p.code for p in read_transcripts(tsv, "processing") if p.code.strip()]
+    jobs = [
+        RenderJob(f"r{i}", "processing", c, timeout=30) for i, c in enumerate(candidates[: 2 * n])
+    ]
+    with InProcess() as local:
+        ok = [job.code for job, r in zip(jobs, local.map(jobs), strict=True) if r.ok]
+    return ok[:n]
+
+
 TURTLE_HARNESS = (
     "import turtle\nfrom svg_turtle import SvgTurtle\npen = SvgTurtle(800, 600)\n"
     "turtle.Turtle = lambda *a, **k: pen\nturtle.Screen = pen.getscreen\nturtle.done = lambda: None\n"
@@ -124,15 +145,16 @@ def cold_command(language: str, code: str, d: Path) -> list[list[str]] | None:
     return None
 
 
-def run_cold(language: str, code: str, n: int, parallel: int) -> float | None:
-    """Images per second with a fresh process per image, ``parallel`` at a time."""
+def run_cold(language: str, codes: list[str], n: int, parallel: int) -> float | None:
+    """Images per second with a fresh process per image, ``parallel`` at a time (the
+    programs taken in turn from ``codes``)."""
     root = Path(tempfile.mkdtemp(prefix="snellen-cold-"))
     env = {**os.environ, "MPLBACKEND": "Agg"}
 
     def one(i: int) -> bool:
         d = root / str(i)
         d.mkdir()
-        cmds = cold_command(language, code, d)
+        cmds = cold_command(language, codes[i % len(codes)], d)
         if cmds is None:
             return False
         for cmd in cmds:
@@ -140,7 +162,7 @@ def run_cold(language: str, code: str, n: int, parallel: int) -> float | None:
         return any(p.suffix == ".png" for p in d.rglob("*.png"))
 
     try:
-        if cold_command(language, code, root) is None:
+        if cold_command(language, codes[0], root) is None:
             return None
         t0 = time.perf_counter()
         with ThreadPoolExecutor(parallel) as ex:
@@ -153,12 +175,12 @@ def run_cold(language: str, code: str, n: int, parallel: int) -> float | None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_backend(backend, language: str, code: str, n: int, warmup: int) -> float:
-    jobs = [RenderJob(f"w{i}", language, code, timeout=120) for i in range(warmup)]
+def run_backend(backend, language: str, codes: list[str], n: int, warmup: int) -> float:
+    jobs = [RenderJob(f"w{i}", language, codes[i % len(codes)], timeout=120) for i in range(warmup)]
     for r in backend.map(jobs):
         if r.status is not Status.OK:
             raise RuntimeError(f"{language}: {r.status.value}: {r.reason[:500]}")
-    jobs = [RenderJob(f"b{i}", language, code, timeout=120) for i in range(n)]
+    jobs = [RenderJob(f"b{i}", language, codes[i % len(codes)], timeout=120) for i in range(n)]
     t0 = time.perf_counter()
     results = list(backend.map(jobs))
     elapsed = time.perf_counter() - t0
@@ -173,16 +195,19 @@ def throughput(languages: list[str], quick: bool, workers: int) -> list[dict]:
     n_cold = 4 if quick else 12
     rows = []
     for language in languages:
-        for kind, code in PROGRAMS[language].items():
-            n = n_warm if kind == "simple" else max(4, n_warm // 3)
+        kinds = {kind: [code] for kind, code in PROGRAMS[language].items()}
+        if language == "processing" and (real := real_sketches()):
+            kinds["real"] = real
+        for kind, codes in kinds.items():
+            n = n_warm if kind != "complex" else max(4, n_warm // 3)
             row = {"language": language, "program": kind}
-            row["cold"] = run_cold(language, code, n_cold, workers)
+            row["cold"] = run_cold(language, codes, n_cold, workers)
             with InProcess() as local:
-                row["unconfined"] = run_backend(local, language, code, n, warmup=2)
+                row["unconfined"] = run_backend(local, language, codes, n, warmup=2)
             with LocalPool(1, warm=[language]) as pool:
-                row["confined_x1"] = run_backend(pool, language, code, n, warmup=2)
+                row["confined_x1"] = run_backend(pool, language, codes, n, warmup=2)
             with LocalPool(workers, warm=[language]) as pool:
-                row["confined_xN"] = run_backend(pool, language, code, n, warmup=2 * workers)
+                row["confined_xN"] = run_backend(pool, language, codes, n, warmup=2 * workers)
             rows.append(row)
             print(_fmt_row(row, workers), flush=True)
     return rows

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -291,3 +292,49 @@ def test_bad_input_is_reported_with_the_file_and_line(tmp_path):
     )
     with pytest.raises(InputError, match=r"x\.jsonl:2: unknown language 'cobol'"):
         render_programs(bad, tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    "image, blank",
+    [
+        (Image.new("RGB", (50, 40), (200, 10, 10)), True),
+        (Image.new("RGBA", (50, 40), (0, 0, 0, 0)), True),
+        (Image.new("L", (0, 0)), True),
+    ],
+)
+def test_flat_images_are_blank(image, blank):
+    assert is_blank(image) is blank
+
+
+@pytest.mark.parametrize("delta, blank", [(8, True), (9, False), (12, False), (30, False)])
+def test_blank_tolerance_is_measured_from_the_first_pixel(delta, blank):
+    # one pixel off by `delta` in one channel: ranges between the tolerance and twice it
+    # are settled pixel by pixel
+    a = np.full((30, 30, 3), 100, dtype=np.uint8)
+    a[29, 29, 1] += delta
+    assert is_blank(Image.fromarray(a)) is blank
+    a[0, 0, 1] += 6  # the first pixel is now 6 above the rest: the other pixels decide
+    a[29, 29, 1] = 100 + 6 + delta
+    assert is_blank(Image.fromarray(a)) is (blank and delta <= 8)
+
+
+def test_matplotlib_image_is_what_savefig_writes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from snellen.render.mpl import _png
+
+    for transparent in (False, True):
+        fig, ax = plt.subplots(figsize=(3, 2), dpi=90)
+        ax.plot([0, 1], [0, 1], "r-", lw=3)
+        ax.add_patch(plt.Circle((0.5, 0.5), 0.2, alpha=0.5))
+        if transparent:
+            fig.patch.set_alpha(0.0)
+        saved = io.BytesIO()
+        fig.savefig(saved, format="png", dpi=fig.dpi)
+        ours = Image.open(io.BytesIO(_png(fig))).convert("RGBA")
+        assert ours.size == (270, 180)
+        assert np.array_equal(np.asarray(ours), np.asarray(Image.open(saved).convert("RGBA")))
+        plt.close(fig)

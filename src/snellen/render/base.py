@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("processing", "tikz", "matplotlib", "turtle", "svg")
 
@@ -47,6 +48,9 @@ class RenderResult:
     height: int = 0
     png: bytes | None = field(default=None, repr=False)
     square_png: bytes | None = field(default=None, repr=False)
+    #: the decoded image, when the renderer has it (saves decoding ``png`` again); kept in
+    #: the worker process only, never sent with the result
+    image: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -50,9 +50,18 @@ def on_white(img: Image.Image) -> Image.Image:
 
 def is_blank(img: Image.Image) -> bool:
     """True when the image is one flat colour (what a program that drew nothing gives)."""
-    a = np.asarray(on_white(img), dtype=np.int16)
-    if a.size == 0:
+    rgb = on_white(img)
+    if rgb.width == 0 or rgb.height == 0:
         return True
+    # decided from each channel's range when it can be (PIL computes it without a copy):
+    # a range within the tolerance keeps every pixel close to the first; a range over twice
+    # the tolerance puts some pixel far from it
+    spans = [hi - lo for lo, hi in rgb.getextrema()]  # type: ignore[union-attr]
+    if max(spans) <= _BLANK_TOLERANCE:
+        return True
+    if max(spans) > 2 * _BLANK_TOLERANCE:
+        return False
+    a = np.asarray(rgb, dtype=np.int16)
     # flat means every pixel is close to one colour, hence close to the first pixel
     return int(np.abs(a - a[0, 0]).max()) <= _BLANK_TOLERANCE
 
@@ -80,12 +89,14 @@ def finish(job: RenderJob, result: RenderResult) -> RenderResult:
 
     A renderer reports ``ok`` with a PNG; this turns it into ``blank`` or ``killed``
     when the image says so, fills in width/height, and adds the square copy."""
+    img, result.image = result.image, None
     if result.status is not Status.OK or result.png is None:
         if result.status is Status.OK:
             result.status, result.reason = Status.BLANK, "the program produced no image"
         return result
     try:
-        img = open_png(result.png)
+        if img is None:
+            img = open_png(result.png)
     except ValueError as e:
         result.status, result.reason, result.png = Status.KILLED, str(e), None
         return result

@@ -17,7 +17,7 @@ import struct
 import sys
 import time
 import traceback
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import IO, Any
 
 from snellen.render import sandbox
@@ -61,7 +61,7 @@ def job_from_wire(d: dict[str, Any]) -> RenderJob:
 
 
 def result_to_wire(r: RenderResult) -> dict[str, Any]:
-    d = asdict(r)
+    d = {f.name: getattr(r, f.name) for f in fields(r) if f.name != "image"}
     d["status"] = r.status.value
     for k in ("png", "square_png"):
         d[k] = base64.b64encode(d[k]).decode() if d[k] is not None else None
