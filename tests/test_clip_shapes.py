@@ -140,3 +140,38 @@ def test_train_clip_help_shows_the_real_defaults():
     )  # fmt: skip
     assert proc.returncode == 0 and "--hard-negatives" in proc.stdout
     assert f"default {cfg.n_train}" in proc.stdout
+
+
+def test_batched_resize_is_pils_bicubic_within_two_levels():
+    import numpy as np
+    from PIL import Image
+
+    from snellen.clip.model import preprocess
+
+    rng = np.random.default_rng(0)
+    images = [
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8))
+        for side in (256, 256, 97, 300, 40, 64)
+    ] + [Image.new("RGBA", (120, 80), (255, 0, 0, 128))]
+    ours = ((preprocess(images, 64) + 1) * 127.5).round().to(torch.int16)
+    for im, got in zip(images, ours, strict=True):
+        from snellen.clip.model import square_on_white, to_rgb_on_white
+
+        sq = square_on_white(to_rgb_on_white(im))
+        if sq.size != (64, 64):
+            sq = sq.resize((64, 64), Image.Resampling.BICUBIC)
+        want = torch.from_numpy(np.asarray(sq, dtype=np.int16).copy()).permute(2, 0, 1)
+        diff = (got - want).abs()
+        assert int(diff.max()) <= 2 and float((diff > 0).float().mean()) < 0.01
+
+
+def test_inference_encoder_computes_the_same_embeddings():
+    import copy
+
+    model, _, _ = load_checkpoint(str(shipped_weights()))
+    plain = model.visual.eval()
+    fast = copy.deepcopy(plain).for_inference()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    x = torch.rand(6, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(plain(x), fast(x), atol=1e-4)

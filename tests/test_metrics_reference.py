@@ -258,3 +258,18 @@ def test_efficientnet_lite0_recognises_a_real_photo():
     with torch.no_grad():
         top = net(normalise(x)).topk(3).indices[0].tolist()
     assert any(281 <= c <= 287 for c in top), top  # ImageNet's domestic and wild cats
+
+
+def test_folded_efficientnet_computes_the_same_features():
+    import copy
+
+    from snellen.metrics.efficientnet import load_efficientnet_lite0
+
+    plain = load_efficientnet_lite0()
+    folded = copy.deepcopy(plain).fold_batchnorm().to(memory_format=torch.channels_last)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = torch.rand(2, 3, 224, 224) * 2 - 1
+    with torch.no_grad():
+        a = plain.features(x)
+        b = folded.features(x.contiguous(memory_format=torch.channels_last))
+    assert torch.allclose(a, b, atol=1e-4 * float(a.abs().max()))

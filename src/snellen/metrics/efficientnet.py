@@ -37,6 +37,10 @@ class SameConv2d(nn.Conv2d):
     stride), the odd pixel of padding going to the bottom/right."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == (1, 1) and all(k % 2 for k in self.kernel_size):
+            # stride 1, odd kernel: 'same' padding is symmetric, the convolution pads itself
+            pad = (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
+            return F.conv2d(x, self.weight, self.bias, 1, pad, self.dilation, self.groups)
         pads = []
         for size, k, s in zip(x.shape[-2:], self.kernel_size, self.stride, strict=True):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
@@ -106,6 +110,34 @@ class EfficientNetLite0(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self.features(x))
+
+    @torch.no_grad()
+    def fold_batchnorm(self) -> EfficientNetLite0:
+        """Fold every (eval-mode) batch norm into the convolution before it, in place: the
+        same function with a third fewer passes over the activations. For inference only
+        (the folded network cannot be trained as the original)."""
+        from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+        def fold(owner: nn.Module, conv_name: str, bn_name: str) -> None:
+            conv, bn = getattr(owner, conv_name), getattr(owner, bn_name)
+            if isinstance(bn, nn.Identity):
+                return
+            w, b = fuse_conv_bn_weights(
+                conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight,
+                bn.bias,
+            )  # fmt: skip
+            conv.weight, conv.bias = w, b
+            setattr(owner, bn_name, nn.Identity())
+
+        self.eval()
+        fold(self, "_conv_stem", "_bn0")
+        fold(self, "_conv_head", "_bn1")
+        for block in self._blocks:
+            if block.expand:
+                fold(block, "_expand_conv", "_bn0")
+            fold(block, "_depthwise_conv", "_bn1")
+            fold(block, "_project_conv", "_bn2")
+        return self
 
 
 def weights_path() -> Path:

@@ -4,6 +4,7 @@ normalised square copy (pad to a square on white, then resize)."""
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import numpy as np
 from PIL import Image
@@ -56,7 +57,8 @@ def is_blank(img: Image.Image) -> bool:
     # decided from each channel's range when it can be (PIL computes it without a copy):
     # a range within the tolerance keeps every pixel close to the first; a range over twice
     # the tolerance puts some pixel far from it
-    spans = [hi - lo for lo, hi in rgb.getextrema()]  # type: ignore[union-attr]
+    extrema = cast("tuple[tuple[int, int], ...]", rgb.getextrema())
+    spans = [hi - lo for lo, hi in extrema]
     if max(spans) <= _BLANK_TOLERANCE:
         return True
     if max(spans) > 2 * _BLANK_TOLERANCE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any
+from typing import Any, cast
 
 from snellen.render.base import RenderJob, Status
 from snellen.render.image import canvas_too_large, to_png
@@ -87,6 +87,7 @@ def _png(fig: Any) -> bytes:
         return buf.getvalue()
     fig.canvas.draw()
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
-    if image.getextrema()[3][0] == 255:
+    alpha = cast("tuple[tuple[int, int], ...]", image.getextrema())[3]
+    if alpha[0] == 255:
         image = image.convert("RGB")
     return to_png(image)

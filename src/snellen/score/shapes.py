@@ -40,6 +40,7 @@ class ShapesScorer(Scorer):
         self.batch_size = batch_size
         self.model, self.tokenizer, self.info = load_checkpoint(str(weights))
         self.model.to(self.device)
+        self.model.visual.for_inference()
         self.image_size = self.model.config.image_size
         self.labels = {
             "standard": False,
