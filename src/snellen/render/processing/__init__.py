@@ -109,21 +109,21 @@ def compile_worker(out_dir: str | os.PathLike[str]) -> Path:
 
 
 def java_command(
-    classes: str | os.PathLike[str], workspace: str, *, guard: bool = True, once: bool = False
+    classes: str | os.PathLike[str], workspace: str, *, guard: bool = True
 ) -> list[str]:
     """The JVM command line for the worker (the main class's arguments not included).
 
-    A warm worker keeps both JIT compilers: the optimising one makes Java2D's rasteriser
-    (pure Java) draw a detailed sketch about twice as fast once it has compiled it. A JVM
-    that renders one sketch (``once``) stops at the quick compiler, which starts faster.
-    """
+    The JVM stops at the quick JIT compiler (C1). The optimising one (C2) draws a detailed
+    sketch faster once it has compiled Java2D's rasteriser, but its compiler threads compete
+    with the other workers for the cores: in ``benchmarks/render.py`` on two cores, C2 halved
+    the pool's throughput (55 -> 30 img/s simple, 39 -> 19 on real sketches)."""
     java, _ = _java()
     cmd = [
         java,
         f"-Xmx{HEAP}",
         "-Xss8m",
         "-XX:+UseSerialGC",
-        *(["-XX:TieredStopAtLevel=1"] if once else []),
+        "-XX:TieredStopAtLevel=1",
         "-XX:-UsePerfData",
         "-XX:+IgnoreUnrecognizedVMOptions",
         "-Xshare:auto",
@@ -146,10 +146,7 @@ def cold_commands(code: str, workdir: str | os.PathLike[str]) -> list[list[str]]
     d = Path(workdir)
     classes = compile_worker(Path(tempfile.gettempdir()) / "snellen-processing-classes")
     (d / f"{CLASS_NAME}.java").write_text(translate(code).java)
-    return [
-        java_command(classes, str(d), guard=False, once=True)
-        + ["--once", str(d.resolve()), "60000"]
-    ]
+    return [java_command(classes, str(d), guard=False) + ["--once", str(d.resolve()), "60000"]]
 
 
 def _unescape(text: str) -> str:
