@@ -338,3 +338,18 @@ def test_matplotlib_image_is_what_savefig_writes():
         assert ours.size == (270, 180)
         assert np.array_equal(np.asarray(ours), np.asarray(Image.open(saved).convert("RGBA")))
         plt.close(fig)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P"])
+def test_png_encoding_is_lossless(mode):
+    from snellen.render.image import to_png
+
+    rng = np.random.default_rng(1)
+    channels = {"RGB": 3, "RGBA": 4}.get(mode)
+    shape = (23, 37, channels) if channels else (23, 37)
+    image = Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8))
+    if mode == "P":
+        image = image.convert("P")
+    back = Image.open(io.BytesIO(to_png(image)))
+    assert back.mode == mode and back.size == (37, 23)
+    assert np.array_equal(np.asarray(back), np.asarray(image))
