@@ -340,12 +340,10 @@ def write_jsonl(
 def export_cache(run: Any, path: str | os.PathLike[str]) -> int:
     """Write every reply in ``run``'s reply cache to a snellen JSONL file (replace it);
     returns how many. ``replay:`` that file to re-score the run without its model."""
-    conn = run._connect()
     target = Path(path)
     n = 0
     with target.open("w", encoding="utf-8") as f:
-        for (data,) in conn.execute("SELECT data FROM cache ORDER BY created, key"):
-            obj = json.loads(data)
+        for obj in run.cache_entries():
             reply = obj.get("reply") or {}
             if "messages" not in obj or "text" not in reply:
                 continue

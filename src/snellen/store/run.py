@@ -261,6 +261,12 @@ class Run:
     def cache_count(self) -> int:
         return int(self._connect().execute("SELECT COUNT(*) FROM cache").fetchone()[0])
 
+    def cache_entries(self) -> Iterator[dict[str, Any]]:
+        """Every cached reply entry, oldest first (ties by key)."""
+        rows = self._connect().execute("SELECT data FROM cache ORDER BY created, key")
+        for (data,) in rows:
+            yield json.loads(data)
+
     # -- exports -----------------------------------------------------------------------
     def dataframe(self, kind: str) -> Any:
         """The records of one kind as a pandas DataFrame (nested values as JSON strings)."""
