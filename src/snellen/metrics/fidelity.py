@@ -155,12 +155,14 @@ def fidelity(
     descriptions: Sequence[str],
     categories: Sequence[str],
     candidates: Mapping[str, Sequence[str]] | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
 ) -> pd.DataFrame:
-    """Functional form of :class:`Fidelity`: one row per image with rank and percentile."""
+    """Functional form of :class:`Fidelity`: one row per image with rank and percentile.
+    Images go to the scorer ``batch_size`` at a time (default: the scorer's own batch)."""
     metric = Fidelity(scorer, candidates)
-    for i in range(0, len(images), batch_size):
-        sl = slice(i, i + batch_size)
+    step = batch_size or int(getattr(scorer, "batch_size", 64))
+    for i in range(0, len(images), step):
+        sl = slice(i, i + step)
         metric.update(images[sl], descriptions[sl], categories[sl])
     return metric.compute()
 
