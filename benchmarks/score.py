@@ -12,8 +12,8 @@ Naive loops, written the way the metric is usually used:
   diversity  LPIPS(a, b) per pair of images of a concept, each pair through the network
              (batched: every image through the network once, distances from the features)
   realism    feature network per image (batched: the metric's own batches), then FID and KID
-Every row is the best of two runs. Images are VAD shapes rendered from their reference programs at 256 px (so every metric
-resizes them). Peak memory: the largest resident set size while the row ran, and how far
+Every row is the best of two runs. Images are VAD shapes rendered from their reference
+programs at 256 px (so every metric resizes them). Peak memory: the largest resident set size while the row ran, and how far
 above the resident size when it began.
 """
 

@@ -146,7 +146,7 @@ def test_batched_resize_is_pils_bicubic_within_two_levels():
     import numpy as np
     from PIL import Image
 
-    from snellen.clip.model import preprocess
+    from snellen.clip.model import preprocess, square_on_white, to_rgb_on_white
 
     rng = np.random.default_rng(0)
     images = [
@@ -155,8 +155,6 @@ def test_batched_resize_is_pils_bicubic_within_two_levels():
     ] + [Image.new("RGBA", (120, 80), (255, 0, 0, 128))]
     ours = ((preprocess(images, 64) + 1) * 127.5).round().to(torch.int16)
     for im, got in zip(images, ours, strict=True):
-        from snellen.clip.model import square_on_white, to_rgb_on_white
-
         sq = square_on_white(to_rgb_on_white(im))
         if sq.size != (64, 64):
             sq = sq.resize((64, 64), Image.Resampling.BICUBIC)
