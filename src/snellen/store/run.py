@@ -25,10 +25,13 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from snellen.errors import SnellenError
+from snellen.records import Record
 from snellen.store.artifacts import ArtifactStore
+
+R = TypeVar("R", bound=Record)
 
 MANIFEST = "manifest.json"
 DATABASE = "records.sqlite"
@@ -246,6 +249,28 @@ class Run:
             record = json.loads(data)
             record.setdefault("key", key)
             yield record
+
+    # -- typed records -----------------------------------------------------------------
+    def put_record(self, record: Record) -> bool:
+        """Store a typed record under its own kind and key; False when already stored."""
+        return self.put(record.kind, record.record_key(), record.to_row())
+
+    def put_records(self, records: Iterable[Record]) -> int:
+        """Store typed records (of any kinds) in one transaction per kind; returns how many
+        were new."""
+        by_kind: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for record in records:
+            by_kind.setdefault(record.kind, []).append((record.record_key(), record.to_row()))
+        return sum(self.put_many(kind, items) for kind, items in by_kind.items())
+
+    def load_records(self, cls: type[R]) -> Iterator[R]:
+        """The stored records of ``cls.kind``, as ``cls`` instances, in insertion order."""
+        for row in self.records(cls.kind):
+            yield cls.from_row(row)
+
+    def get_record(self, cls: type[R], key: str) -> R | None:
+        row = self.get(cls.kind, key)
+        return None if row is None else cls.from_row(row)
 
     # -- reply cache -------------------------------------------------------------------
     def cache_get(self, key: str) -> dict[str, Any] | None:

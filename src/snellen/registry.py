@@ -1,0 +1,142 @@
+"""One way to turn a name into a thing: models, scorers, renderers, concept sets, evaluation
+tasks and datasets, vision modules, image sources.
+
+A :class:`Registry` maps names to entries. An entry is the thing itself or a
+``"module:attribute"`` string imported on first use, so that naming one backend never imports
+the heavy libraries of another. Names may take an argument after a colon
+(``open-clip:ViT-B-32:laion2b``): :meth:`Registry.resolve` splits it off.
+
+>>> from snellen.registry import Registry
+>>> shapes = Registry[str]("shape")
+>>> shapes.register("circle", "round", help="a round shape", aliases=("disc",))
+>>> shapes.get("disc")
+'round'
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar, cast
+
+from snellen.errors import InputError
+
+__all__ = ["Entry", "Registry"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Entry(Generic[T]):
+    """One registered name: the thing (or where to import it from), a line of help, and the
+    other names it answers to."""
+
+    name: str
+    target: T | str
+    help: str = ""
+    aliases: tuple[str, ...] = ()
+    lazy: bool = field(default=False, repr=False)
+
+    def load(self) -> T:
+        if self.lazy:
+            module, _, attr = cast(str, self.target).partition(":")
+            value = importlib.import_module(module)
+            for part in attr.split("."):
+                value = getattr(value, part)
+            self.target = cast(T, value)
+            self.lazy = False
+        return cast(T, self.target)
+
+
+class Registry(Generic[T]):
+    """Names -> things of one ``kind`` (the word used in error messages: "scorer",
+    "language", "dataset", ...). Lookups are case-insensitive."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry[T]] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(
+        self,
+        name: str,
+        target: T | str,
+        *,
+        help: str = "",
+        aliases: tuple[str, ...] | list[str] = (),
+        lazy: bool | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Register ``target`` under ``name``. A string target of the form
+        ``"module:attribute"`` is imported on first use (pass ``lazy=False`` to store a string
+        as it is)."""
+        key = name.strip().lower()
+        if not key:
+            raise ValueError(f"a {self.kind} name must not be empty")
+        if (key in self._entries or key in self._aliases) and not replace:
+            raise ValueError(f"{self.kind} {name!r} is already registered (pass replace=True)")
+        is_lazy = (
+            isinstance(target, str) and ":" in target and "." in target.partition(":")[0]
+            if lazy is None
+            else lazy
+        )
+        self._entries[key] = Entry(key, target, help, tuple(a.lower() for a in aliases), is_lazy)
+        self._aliases.pop(key, None)
+        for alias in aliases:
+            self._aliases[alias.strip().lower()] = key
+
+    def canonical(self, name: str) -> str:
+        """The registered name that ``name`` (or an alias of it) stands for."""
+        key = name.strip().lower()
+        key = self._aliases.get(key, key)
+        if key not in self._entries:
+            raise InputError(self._unknown(name))
+        return key
+
+    def get(self, name: str) -> T:
+        """The thing registered as ``name`` (or an alias); a clear error naming the known
+        names otherwise."""
+        return self._entries[self.canonical(name)].load()
+
+    def resolve(self, name: str) -> tuple[T, str | None]:
+        """Split ``PREFIX:ARG`` at the first colon and look up ``PREFIX``; returns the thing
+        and the argument (None when there is none). A name registered whole wins over a
+        split, so names that contain colons still work."""
+        whole = name.strip().lower()
+        if whole in self._entries or whole in self._aliases:
+            return self.get(whole), None
+        prefix, sep, arg = name.strip().partition(":")
+        if not sep:
+            raise InputError(self._unknown(name))
+        return self.get(prefix), arg or None
+
+    def entry(self, name: str) -> Entry[T]:
+        return self._entries[self.canonical(name)]
+
+    def names(self) -> list[str]:
+        """Registered names in registration order (aliases not included)."""
+        return list(self._entries)
+
+    def help(self) -> dict[str, str]:
+        """Name -> one line of help, for ``--list`` and ``--help`` texts."""
+        return {e.name: e.help for e in self._entries.values()}
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        key = name.strip().lower()
+        return key in self._entries or key in self._aliases
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _unknown(self, name: str) -> str:
+        known = self.names()
+        close = difflib.get_close_matches(name.strip().lower(), known + list(self._aliases), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown {self.kind} {name!r}{hint}; known: {', '.join(known) or 'none'}"

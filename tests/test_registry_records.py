@@ -1,0 +1,77 @@
+"""The one registry pattern and the typed record base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pytest
+
+from snellen.errors import InputError
+from snellen.records import Record
+from snellen.registry import Registry
+from snellen.store import Run
+
+
+def test_registry_lookup_alias_lazy_and_errors() -> None:
+    reg: Registry[object] = Registry("widget")
+    reg.register("alpha", 1, help="first", aliases=("a",))
+    reg.register("joiner", "os.path:join", help="lazy")
+    assert reg.get("ALPHA") == 1 and reg.get("a") == 1
+    import os.path
+
+    assert reg.get("joiner") is os.path.join
+    assert reg.resolve("alpha:xyz") == (1, "xyz")
+    assert reg.resolve("alpha") == (1, None)
+    assert "a" in reg and "beta" not in reg
+    assert reg.help() == {"alpha": "first", "joiner": "lazy"}
+    with pytest.raises(InputError, match=r"unknown widget 'alpah' \(did you mean 'alpha'\?\)"):
+        reg.get("alpah")
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register("alpha", 2)
+    reg.register("alpha", 2, replace=True)
+    assert reg.get("alpha") == 2
+
+
+class Colour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass(frozen=True)
+class Inner(Record):
+    x: float
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outer(Record):
+    kind = "outer"
+    id: str
+    colour: Colour
+    inner: Inner
+    scores: dict[str, float]
+    maybe: int | None = None
+
+    def record_key(self) -> str:
+        return self.id
+
+
+def test_record_round_trip_through_store(tmp_path) -> None:
+    rec = Outer("k1", Colour.BLUE, Inner(1.0, ("a", "b")), {"s": 0.5}, None)
+    row = rec.to_row()
+    assert row == {
+        "id": "k1", "colour": "blue", "inner": {"x": 1.0, "tags": ["a", "b"]},
+        "scores": {"s": 0.5}, "maybe": None,
+    }  # fmt: skip
+    assert Outer.from_row(row) == rec
+    assert Outer.from_row({**row, "extra_column": 3}) == rec
+    with Run.open(tmp_path / "run", command="test") as run:
+        assert run.put_record(rec) is True
+        assert run.put_record(rec) is False
+        assert run.put_records([Outer("k2", Colour.RED, Inner(2), {})]) == 1
+        loaded = list(run.load_records(Outer))
+        assert [r.id for r in loaded] == ["k1", "k2"]
+        assert loaded[0] == rec and loaded[0].colour is Colour.BLUE
+        assert run.get_record(Outer, "k2") == Outer("k2", Colour.RED, Inner(2.0), {})
+        assert Outer.columns() == ["id", "colour", "inner", "scores", "maybe"]
