@@ -1,6 +1,6 @@
 """The check-up end to end on this machine: wall-clock time, render rate, fidelity and
 recognition of the default offline check-up (the bundled SmolLM2-135M), and what the
-recorded GPT-4 and GPT-3.5 drawings of ../shared/data/llm-drawings score when replayed.
+recorded GPT-4 and GPT-3.5 drawings of src/snellen/data/llm-drawings score when replayed.
 
 Each row is one ``snellen checkup`` command run from scratch in a temporary directory, so
 the time includes starting Python, loading the model and the scorer, and writing the report.
@@ -20,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.store import Run
 
 ROOT = Path(__file__).resolve().parents[1]
-DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"
+DRAWINGS = DATA_ROOT / "llm-drawings"
 
 
 def rows(quick: bool) -> list[tuple[str, list[str]]]:

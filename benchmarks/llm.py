@@ -22,13 +22,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.llm import ChatModel, ChatRequest, load_model
 from snellen.llm.gguf import llama_cpp_available
 from snellen.llm.replay import ReplayModel
 from snellen.store import Run
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSCRIPT = ROOT / ".." / "shared" / "data" / "llm-drawings" / "gpt4_default_without_0cot.tsv"
+TRANSCRIPT = DATA_ROOT / "llm-drawings" / "gpt4_default_without_0cot.tsv"
 CONCEPTS = ["a red circle", "a house", "a cat", "a bicycle", "a tree", "a car"]
 ROWS = ("llama-cpp", "transformers", "served", "cache", "replay")
 

@@ -1,7 +1,7 @@
 """Rendering throughput: cold baseline vs warm confined pool vs unconfined in-process.
 
 For each language and a simple and a complex program (and for Processing, real model-written
-sketches: the first replies in ../shared/data/llm-drawings that render), in one run:
+sketches: the first replies in src/snellen/data/llm-drawings that render), in one run:
 
 * cold: a fresh process per image, as a reference pipeline does (a new Python interpreter,
   a new pdflatex without a format, a new rsvg-convert, a new JVM compiling the sketch),
@@ -12,7 +12,7 @@ sketches: the first replies in ../shared/data/llm-drawings that render), in one 
 * confined xN: the warm confined pool with one worker per core (compare with cold).
 
 Then, when the Processing renderer is available, the render rate on the real model replies
-in ../shared/data/llm-drawings (percentage non-blank per file and model, and the reasons
+in src/snellen/data/llm-drawings (percentage non-blank per file and model, and the reasons
 for failures).
 
     .venv/bin/python benchmarks/render.py [--quick] [--languages svg,tikz] [--no-drawings]
@@ -32,11 +32,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.render.base import RenderJob, Status
 from snellen.render.pool import InProcess, LocalPool, default_workers
 
 ROOT = Path(__file__).resolve().parents[1]
-DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"
+DRAWINGS = DATA_ROOT / "llm-drawings"
 
 # "complex" is the size of a detailed model-written drawing: tens to a few hundred primitives.
 PROGRAMS: dict[str, dict[str, str]] = {

@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to the real data in ../shared/data."""
+"""Test fixtures: the real data that ships with snellen (``snellen.data``)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from snellen.data import ROOT as DATA_ROOT
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA}")
-    return SHARED_DATA
+    """The shipped real data (recorded transcripts, objects-100, COCO captions)."""
+    return DATA_ROOT

@@ -9,9 +9,10 @@ import pytest
 
 from snellen.llm import ChatReply, ChatRequest, LLMConfigError, LLMError, load_model
 from snellen.llm.replay import ReplayModel, concept_of, export_cache, unescape, write_jsonl
+from snellen.data import ROOT as DATA_ROOT
 from snellen.store import Run
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = DATA_ROOT
 TRANSCRIPTS = sorted((DATA / "llm-drawings").glob("*.tsv"))
 OBJECTS = [
     line.strip()

@@ -1,4 +1,4 @@
-"""Code extraction on hand-written cases and on the real model replies in ../shared/data."""
+"""Code extraction on hand-written cases and on the real model replies in src/snellen/data."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.render.extract import detect_language, extract_code, java_items, unescape
 
-DRAWINGS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "llm-drawings"
+DRAWINGS = DATA_ROOT / "llm-drawings"
 
 
 def test_single_fenced_block_with_tag():
@@ -109,9 +110,6 @@ def _replies():
                 yield path.stem, row[1], row[3]
 
 
-@pytest.mark.skipif(
-    not DRAWINGS.exists(), reason="the shared real data is not next to this checkout"
-)
 def test_every_real_reply_yields_a_balanced_processing_sketch():
     n = python_mode = 0
     for _stem, reply, _model in _replies():
@@ -129,9 +127,6 @@ def test_every_real_reply_yields_a_balanced_processing_sketch():
     assert n == 400 and python_mode <= 1
 
 
-@pytest.mark.skipif(
-    not DRAWINGS.exists(), reason="the shared real data is not next to this checkout"
-)
 def test_real_replies_are_detected_as_processing():
     langs = [extract_code(reply).language for _, reply, _ in _replies()]
     # one GPT-3.5 reply tags Processing code as ```python and writes no semicolons

@@ -18,13 +18,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.render import RenderJob, Status, extract_code, render_programs
 from snellen.render.image import is_blank, square
 from snellen.render.pool import InProcess, LocalPool
 from snellen.render.registry import RENDERERS
 
 ROOT = Path(__file__).resolve().parents[1]
-DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"
+DRAWINGS = DATA_ROOT / "llm-drawings"
 
 
 def _has_processing() -> bool:
@@ -267,9 +268,6 @@ def test_render_programs_on_a_directory(tmp_path):
     assert len(again) == 4
 
 
-@pytest.mark.skipif(
-    not DRAWINGS.exists(), reason="the shared real data is not next to this checkout"
-)
 def test_transcript_rows_without_code_are_no_code(tmp_path):
     tsv = tmp_path / "replies.tsv"
     rows = [["draw a cat", "I am sorry, I cannot help with that.", "False", "m"],
@@ -353,3 +351,33 @@ def test_png_encoding_is_lossless(mode):
     back = Image.open(io.BytesIO(to_png(image)))
     assert back.mode == mode and back.size == (37, 23)
     assert np.array_equal(np.asarray(back), np.asarray(image))
+
+
+@pytest.mark.parametrize(
+    "fault", [OSError("Popen failed: out of file descriptors"), BrokenPipeError("send")]
+)
+def test_every_job_ends_with_a_record_when_the_supervisor_fails(monkeypatch, fault):
+    """A fault outside snellen's own errors (Popen, a broken pipe) must not kill the slot:
+    the job gets a ``killed`` record naming the fault and the pool carries on."""
+    from snellen.render import pool as pool_module
+
+    real_run = pool_module.WorkerProcess.run
+    calls = {"n": 0}
+
+    def flaky_run(self, job):
+        calls["n"] += 1
+        if job.id in ("j1", "j3"):
+            raise fault
+        return real_run(self, job)
+
+    monkeypatch.setattr(pool_module.WorkerProcess, "run", flaky_run)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>'
+    jobs = [RenderJob(f"j{i}", "svg", svg) for i in range(6)]
+    with LocalPool(workers=2) as p:
+        results = {r.id: r for r in p.map(jobs)}
+        assert p.restarts >= 1
+    assert sorted(results) == [j.id for j in jobs]
+    for bad in ("j1", "j3"):
+        assert results[bad].status == Status.KILLED
+        assert type(fault).__name__ in results[bad].reason
+    assert all(results[j].status == Status.OK for j in ("j0", "j2", "j4", "j5"))

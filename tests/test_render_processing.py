@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.render.base import RenderJob, Status
 from snellen.render.pool import LocalPool
 
@@ -32,7 +33,7 @@ from snellen.render.processing import (  # noqa: E402
 from snellen.render.processing.translate import HEAD_END  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"
+DRAWINGS = DATA_ROOT / "llm-drawings"
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 
@@ -427,9 +428,6 @@ def render_rate(workers: int = 2):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not DRAWINGS.exists(), reason="the shared real data is not next to this checkout"
-)
 def test_render_rate_on_real_replies():
     model, status = render_rate()
     table = collections.Counter((model[k], s) for k, (s, _) in status.items())

@@ -29,16 +29,10 @@ TASKS = ("draw", "recognize", "correct", "parametric")
 DEFAULT_MODEL = "smollm2"
 DEFAULT_CONCEPTS = ("shapes-3", "objects-3")
 DEFAULT_TASKS = ("draw",)
-# The bundled 135M model gets a short limit (it rarely stops on its own, and every token
-# costs CPU time); a real model gets room for a complete program: GPT-4's Processing
-# sketches run to 600+ tokens, and a truncated program only measures the limit.
-BUNDLED_MAX_TOKENS = 256
+# A model that states no reply limit of its own (``ChatModel.default_max_tokens``) gets room
+# for a complete program: GPT-4's Processing sketches run to 600+ tokens, and a truncated
+# program only measures the limit. The bundled 135M model states a short one.
 DEFAULT_MAX_TOKENS = 2048
-
-
-def default_max_tokens(model: str) -> int:
-    """The reply limit used when none is given: short for the bundled model, roomy otherwise."""
-    return BUNDLED_MAX_TOKENS if model == DEFAULT_MODEL else DEFAULT_MAX_TOKENS
 
 
 COMMAND = "checkup"
@@ -164,7 +158,15 @@ def align_to_replay(
         langs = list(languages or LANGUAGES)
         return ReplayPlan(asked, {}, langs, notes)
 
-    kept = [c for c in asked if c.description.lower() in names]
+    # A recording names its concept by description ("guitar") or, when snellen wrote it, by
+    # the concept's id ("shapes/424242/000000"): match either.
+    match: dict[str, str] = {}  # concept id -> the recorded concept key
+    for c in asked:
+        for key in (c.id.lower(), c.description.lower()):
+            if key in names:
+                match[c.id] = key
+                break
+    kept = [c for c in asked if c.id in match]
     if len(kept) < min(len(asked), len(names)) or not kept:
         category = _category_of(specs)
         transcript = [
@@ -182,6 +184,7 @@ def align_to_replay(
             f"transcript's own {len(transcript)} concepts instead"
         )
         kept = transcript
+        match = {c.id: c.description.lower() for c in transcript}
     elif len(kept) < len(asked):
         notes.append(
             f"{len(asked) - len(kept)} of the {len(asked)} concepts asked for have no recorded "
@@ -209,7 +212,7 @@ def align_to_replay(
     prompts: dict[tuple[str, str | None], str] = {}
     for c in kept:
         for lang in [*langs, None]:
-            prompt = recorded.get((c.description.lower(), lang))
+            prompt = recorded.get((match[c.id], lang))
             if prompt is not None:
                 prompts[(c.id, lang)] = prompt
     return ReplayPlan(kept, prompts, langs, notes)
@@ -259,15 +262,15 @@ def run_checkup(
     if rounds < 0:
         raise InputError(f"--rounds must be 0 or more, not {rounds}")
     templates = PromptTemplates.from_file(prompts) if prompts else PromptTemplates()
-    if max_tokens is None:
-        max_tokens = default_max_tokens(model)
-    if max_tokens < 1:
+    if max_tokens is not None and max_tokens < 1:
         raise InputError(f"--max-tokens must be at least 1, not {max_tokens}")
-    gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature)
 
     # Load the scorer before any drawing, so a bad --scorer fails in seconds, not at the end.
     image_scorer = load_image_scorer(scorer)
     chat = load_model(model)
+    if max_tokens is None:
+        max_tokens = chat.default_max_tokens or DEFAULT_MAX_TOKENS
+    gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature)
     recorded_prompts: dict[tuple[str, str | None], str] = {}
     notes: list[str] = []
     if _is_replay(chat):

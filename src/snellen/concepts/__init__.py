@@ -70,6 +70,14 @@ def list_concept_sets() -> list[ConceptSetInfo]:
             "snellen/concepts/data/objects.txt (built by scripts/build_objects_list.py)",
         ),
         ConceptSetInfo(
+            RECORDED,
+            "objects",
+            100,
+            "The 100 objects drawn by the shipped GPT-4 and GPT-3.5 transcripts (replay:gpt4, "
+            "replay:gpt3.5), for re-scoring those recordings.",
+            "snellen/data/concepts/objects-100.txt (MIT; see snellen/data/README.md)",
+        ),
+        ConceptSetInfo(
             "scenes",
             "scenes",
             None,
@@ -80,6 +88,8 @@ def list_concept_sets() -> list[ConceptSetInfo]:
 
 
 NAMES = ("shapes", "objects", "scenes")
+# The 100 objects that the shipped GPT-4 / GPT-3.5 transcripts draw (snellen.data).
+RECORDED = "recorded-objects"
 _SAMPLE = re.compile(r"^(shapes|objects|scenes)-(\d+)$")
 
 
@@ -93,10 +103,12 @@ def resolve(spec: str, n: int | None = None) -> tuple[str, int | None]:
         return name, size
     if spec in NAMES:
         return spec, n
+    if spec == RECORDED:
+        return spec, n
     if Path(spec).suffix.lower() in (".txt", ".csv", ".jsonl") or os.path.exists(spec):
         return spec, n
     raise InputError(
-        f"unknown concept set {spec!r}; use one of {', '.join(NAMES)}, NAME-N (e.g. objects-100) "
+        f"unknown concept set {spec!r}; use one of {', '.join(NAMES)}, {RECORDED}, NAME-N (e.g. objects-100) "
         "or the path of a .txt, .csv or .jsonl file (see `snellen concepts list`)"
     )
 
@@ -122,6 +134,10 @@ def iter_concepts(
         from snellen.concepts.scenes import load_scenes
 
         yield from load_scenes(options.get("source"), n, seed)
+    elif name == RECORDED:
+        from snellen.concepts.objects import recorded_objects
+
+        yield from recorded_objects(n, seed)
     else:
         from snellen.concepts.userfile import load_user_file
 

@@ -40,3 +40,16 @@ def load_objects(n: int | None = None, seed: int = 0) -> list[Concept]:
     if not 0 <= n <= len(names):
         raise ValueError(f"objects has {len(names)} concepts; cannot sample {n}")
     return [_concept(name) for name in random.Random(seed).sample(names, n)]
+
+
+def recorded_objects(n: int | None = None, seed: int = 0) -> list[Concept]:
+    """The 100 objects that the shipped GPT-4 / GPT-3.5 transcripts draw, as ``objects``
+    concepts (so replayed replies align with them by name), or a sample of ``n``."""
+    from snellen.data import objects_100
+
+    names = objects_100()
+    if n is None:
+        return [_concept(name) for name in names]
+    if not 0 <= n <= len(names):
+        raise ValueError(f"recorded-objects has {len(names)} concepts; cannot sample {n}")
+    return [_concept(name) for name in random.Random(seed).sample(names, n)]

@@ -181,11 +181,16 @@ class ChatModel:
 
     ``default_concurrency`` is how many requests :meth:`chat_many` runs at once when the
     caller gives no limit: 1 for local models (one process computes one reply at a time),
-    more for remote endpoints.
+    more for remote endpoints. ``default_max_tokens`` is the reply limit the model suggests
+    when the caller sets none.
     """
 
     name: str = "model"
     default_concurrency: int = 1
+    # The reply limit a caller should use when it sets none (None: the caller's own default).
+    # A small local model states a short one: it rarely stops by itself and every token
+    # costs CPU time.
+    default_max_tokens: int | None = None
 
     def __init__(self) -> None:
         self.stats = CallStats()

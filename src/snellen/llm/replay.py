@@ -365,7 +365,15 @@ def export_cache(run: Any, path: str | os.PathLike[str]) -> int:
 
 
 def load(path: str, *, format: str | None = None) -> ReplayModel:
-    """Load ``replay:FILE`` (``format`` "tsv" or "jsonl"; default from the file name)."""
+    """Load ``replay:FILE`` (``format`` "tsv" or "jsonl"; default from the file name), or a
+    shipped recording by its short name (``replay:gpt4``, ``gpt4-cot``, ``gpt3.5``,
+    ``gpt3.5-cot``; see :mod:`snellen.data`)."""
     if not path:
         raise LLMConfigError("name a file after 'replay:', e.g. replay:replies.jsonl")
+    from snellen.data import RECORDINGS, recording
+
+    if path.strip().lower() in RECORDINGS and not Path(path).expanduser().exists():
+        model = ReplayModel(recording(path), format=format)
+        model.name = f"replay:{path.strip().lower()}"
+        return model
     return ReplayModel(path, format=format)

@@ -235,6 +235,15 @@ class LocalPool:
         self._procs[i] = w
         return w
 
+    def _discard(self, i: int) -> None:
+        """Kill worker ``i`` after a failure of the supervisor's own, whatever state it is in."""
+        w = self._procs[i]
+        self._procs[i] = None
+        if w is not None:
+            with contextlib.suppress(Exception):
+                w.kill()
+            self.restarts += 1
+
     def start(self) -> LocalPool:
         """Start every worker now (otherwise each starts with its first job)."""
         threads = [threading.Thread(target=self._worker, args=(i,)) for i in range(self.workers)]
@@ -282,6 +291,15 @@ class LocalPool:
                         result = worker.run(job)
                     except SnellenError as e:
                         result = RenderResult(job.id, job.language, Status.KILLED, reason=str(e))
+                    except Exception as e:  # noqa: BLE001 - every job must end with a record
+                        # An OSError from Popen, a BrokenPipeError from a half-dead worker:
+                        # drop the worker (the next job starts a fresh one) and record why.
+                        self._discard(i)
+                        result = RenderResult(
+                            job.id, job.language, Status.KILLED,
+                            reason=f"the render worker failed ({type(e).__name__}: {e}); "
+                            "it was restarted",
+                        )  # fmt: skip
                     done.put(result)
             finally:
                 done.put(None)
