@@ -5,7 +5,7 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	.venv/bin/snellen checkup --out runs/demo
+	.venv/bin/snellen demo --out runs/demo
 
 test: setup
 	.venv/bin/python -m pytest -q

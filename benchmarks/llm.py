@@ -24,7 +24,7 @@ from pathlib import Path
 
 from snellen.data import ROOT as DATA_ROOT
 from snellen.llm import ChatModel, ChatRequest, load_model
-from snellen.llm.gguf import llama_cpp_available
+from snellen.llm.gguf import llama_cpp_usable
 from snellen.llm.replay import ReplayModel
 from snellen.store import Run
 
@@ -74,7 +74,7 @@ def main() -> None:
     n, max_tokens = (2, 32) if args.quick else (4, 96)
     requests = prompts(n, max_tokens)
     cores = os.cpu_count() or 1
-    engine = "llama-cpp" if llama_cpp_available() else "transformers"
+    engine = "llama-cpp" if llama_cpp_usable() else "transformers"
     rows: list[tuple[str, str, int, float, float, str]] = []
 
     def row(group: str, label: str, what: str, make: Callable[[], ChatModel]) -> None:
@@ -89,7 +89,7 @@ def main() -> None:
         model.close()
         print(f"  {label}: {tokens / wall:.1f} tok/s, loaded in {load:.1f} s", file=sys.stderr)
 
-    if llama_cpp_available():
+    if llama_cpp_usable():
         row("llama-cpp", "llama-cpp x1", "llama-cpp-python, 1 thread",
             lambda: load_model("smollm2", engine="llama-cpp", n_threads=1))  # fmt: skip
         if cores > 1:

@@ -27,13 +27,13 @@ from snellen.llm import (
     register_backend,
 )
 from snellen.llm.embedded import smollm2_path
-from snellen.llm.gguf import llama_cpp_available
+from snellen.llm.gguf import llama_cpp_usable
 from snellen.llm.server import ChatServer
 
 PROMPT = "Write one short sentence about the sea."
 
 # Both engines when llama-cpp-python is installed; the transformers engine always.
-ENGINES = ["llama-cpp", "transformers"] if llama_cpp_available() else ["transformers"]
+ENGINES = ["llama-cpp", "transformers"] if llama_cpp_usable() else ["transformers"]
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from snellen.data import ROOT as DATA_ROOT
 from snellen.llm import ChatReply, ChatRequest, LLMConfigError, LLMError, load_model
 from snellen.llm.replay import ReplayModel, concept_of, export_cache, unescape, write_jsonl
-from snellen.data import ROOT as DATA_ROOT
 from snellen.store import Run
 
 DATA = DATA_ROOT

@@ -462,3 +462,35 @@ def test_nothing_leaks_from_one_sketch_into_the_next(pool):
 def test_blank_keeps_what_processing_printed(pool):
     r = render(pool, "void setup() {\n  size(200, 200, P3D);\n  background(255);\n  box(50);\n}\n")
     assert r.status is Status.BLANK and "box() is not available" in r.reason
+
+
+def test_a_jdk_without_the_security_manager_is_refused(tmp_path, monkeypatch):
+    """JDK 24 removed the SecurityManager that the Java sandbox is built on: such a JDK is a
+    clear error naming it, never a silently weaker sandbox."""
+    from snellen.errors import SnellenError
+    from snellen.render import processing as proc_module
+
+    home = tmp_path / "jdk-25"
+    (home / "bin").mkdir(parents=True)
+    for tool in ("java", "javac"):
+        script = home / "bin" / tool
+        script.write_text("#!/bin/sh\necho '    java.specification.version = 25' >&2\n")
+        script.chmod(0o755)
+    monkeypatch.setenv("SNELLEN_JAVA_HOME", str(home))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(proc_module, "_JDK_HOMES", ())
+    proc_module._java.cache_clear()
+    try:
+        with pytest.raises(SnellenError, match=r"JDK 17 to 23.*JDK 25.*SNELLEN_JAVA_HOME"):
+            proc_module._java()
+    finally:
+        proc_module._java.cache_clear()
+
+
+def test_the_chosen_jdk_has_the_security_manager():
+    from snellen.render import processing as proc_module
+
+    java, javac = proc_module._java()
+    assert proc_module._jdk_major(java) in proc_module.JDK_VERSIONS
+    assert Path(javac).name == "javac"

@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it; each pairs with a subcommand
 _API = {
     "run_checkup": "snellen.checkup",  # snellen checkup
+    "run_demo": "snellen.checkup.demo",  # snellen demo
     "export_concepts": "snellen.concepts",  # snellen concepts export
     "load_concepts": "snellen.concepts",
     "iter_concepts": "snellen.concepts",

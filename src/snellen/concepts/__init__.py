@@ -90,7 +90,7 @@ def list_concept_sets() -> list[ConceptSetInfo]:
 NAMES = ("shapes", "objects", "scenes")
 # The 100 objects that the shipped GPT-4 / GPT-3.5 transcripts draw (snellen.data).
 RECORDED = "recorded-objects"
-_SAMPLE = re.compile(r"^(shapes|objects|scenes)-(\d+)$")
+_SAMPLE = re.compile(r"^(shapes|objects|scenes|recorded-objects)-(\d+)$")
 
 
 def resolve(spec: str, n: int | None = None) -> tuple[str, int | None]:

@@ -45,13 +45,23 @@ def load(
     top_k: int = 40,
     min_p: float = 0.05,
     device: str | None = None,
+    isolate: bool = True,
+    timeout: float | None = None,
 ) -> ChatModel:
-    """Load the embedded model; options as for ``gguf:``."""
+    """Load the embedded model; options as for ``gguf:`` (it runs in a child process unless
+    ``isolate=False``)."""
     if rest:
         raise LLMConfigError(
             f"smollm2:{rest}: the embedded model takes nothing after its name; write "
             "'smollm2', or gguf:PATH for another GGUF file"
         )
+    if isolate:
+        from snellen.llm.isolated import IsolatedChat
+
+        return IsolatedChat(
+            "snellen.llm.embedded:load", rest, timeout=timeout, engine=engine, n_ctx=n_ctx,
+            n_threads=n_threads, top_k=top_k, min_p=min_p, device=device, isolate=False,
+        )  # fmt: skip
     version = metadata.version(PACKAGE)
     model = open_gguf(
         smollm2_path(), name="smollm2", backend="smollm2", revision=f"{PACKAGE}=={version}",

@@ -3,7 +3,9 @@
 Two engines read GGUF: llama-cpp-python (fast on a CPU, about an order of magnitude faster
 than the other for a small model) and transformers, which de-quantises the file into a
 PyTorch model (no compiler needed). ``engine="auto"`` takes llama-cpp-python when it
-imports. Both apply the chat template stored in the file, and both are deterministic for a
+imports and its build passed a smoke test on this CPU (:mod:`snellen.llm.enginecheck`).
+Inference runs in a child process by default (``isolate``), so a native crash fails one
+request, not the run. Both apply the chat template stored in the file, and both are deterministic for a
 given request (seed and sample index).
 """
 
@@ -35,6 +37,19 @@ ENGINES = ("auto", "llama-cpp", "transformers")
 
 def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
+
+
+def llama_cpp_usable() -> bool:
+    """llama-cpp-python is installed and its build passed the smoke test on this CPU (see
+    :mod:`snellen.llm.enginecheck`); ``engine="auto"`` falls back to transformers otherwise."""
+    if not llama_cpp_available():
+        return False
+    from snellen.llm.enginecheck import llama_cpp_check
+
+    verdict = llama_cpp_check()
+    if not verdict.ok:
+        log.warning("llama.cpp engine %s; using the transformers engine instead", verdict.reason)
+    return verdict.ok
 
 
 class LlamaCppChat(ChatModel):
@@ -240,7 +255,7 @@ def open_gguf(
     if engine not in ENGINES:
         raise LLMConfigError(f"unknown GGUF engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "auto":
-        engine = "llama-cpp" if llama_cpp_available() else "transformers"
+        engine = "llama-cpp" if llama_cpp_usable() else "transformers"
     description = {
         "backend": backend,
         "model": p.name,
@@ -273,10 +288,21 @@ def load(
     top_k: int = 40,
     min_p: float = 0.05,
     device: str | None = None,
+    isolate: bool = True,
+    timeout: float | None = None,
 ) -> ChatModel:
-    """Load ``gguf:PATH``; options as for :func:`open_gguf`."""
+    """Load ``gguf:PATH``; options as for :func:`open_gguf`. With ``isolate`` (the default)
+    the model runs in a child process (:mod:`snellen.llm.isolated`): a crash, an OOM kill or
+    a hang (``timeout`` seconds per request) fails that request, not the run."""
     if not path:
         raise LLMConfigError("name a file after 'gguf:', e.g. gguf:models/model.Q4_K_M.gguf")
+    if isolate:
+        from snellen.llm.isolated import IsolatedChat
+
+        return IsolatedChat(
+            "snellen.llm.gguf:load", path, timeout=timeout, engine=engine, n_ctx=n_ctx,
+            n_threads=n_threads, top_k=top_k, min_p=min_p, device=device, isolate=False,
+        )  # fmt: skip
     return open_gguf(
         path, engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
         device=device,

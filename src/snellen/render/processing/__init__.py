@@ -14,6 +14,7 @@ pipeline calling ``processing-java`` for every sketch does.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -74,14 +75,63 @@ def core_jar() -> Path:
     )
 
 
+# The sandbox inside the JVM (Worker.java's Guard) is a SecurityManager: JDK 17 to 23 have
+# it (18 and later only when asked for with -Djava.security.manager=allow); JDK 24 removed it.
+# A JDK without it would run sketches with a weaker sandbox, so it is refused, never used.
+JDK_VERSIONS = range(17, 24)
+_JDK_HOMES = ("/usr/lib/jvm/java-17-openjdk-*", "/usr/lib/jvm/java-21-openjdk-*")
+
+
+def _jdk_major(java: str) -> int | None:
+    try:
+        out = subprocess.run(
+            [java, "-XshowSettings:properties", "-version"],
+            capture_output=True, text=True, timeout=60,
+        ).stderr  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        key, _, value = line.strip().partition(" = ")
+        if key == "java.specification.version":
+            with contextlib.suppress(ValueError):
+                return int(value.strip().split(".")[-1] if value.startswith("1.") else value)
+    return None
+
+
+@functools.cache
 def _java() -> tuple[str, str]:
+    """java and javac of a JDK whose SecurityManager works: ``SNELLEN_JAVA_HOME``, else a
+    Debian JDK 17 or 21, else ``JAVA_HOME``, else the PATH; each is checked."""
+    import glob
+
+    candidates: list[tuple[str, str]] = []
+    homes = [os.environ.get("SNELLEN_JAVA_HOME", "")]
+    homes += [h for pattern in _JDK_HOMES for h in sorted(glob.glob(pattern))]
+    homes.append(os.environ.get("JAVA_HOME", ""))
+    for home in homes:
+        if home and os.access(os.path.join(home, "bin", "javac"), os.X_OK):
+            candidates.append(
+                (os.path.join(home, "bin", "java"), os.path.join(home, "bin", "javac"))
+            )
     java, javac = shutil.which("java"), shutil.which("javac")
-    if not java or not javac:
+    if java and javac:
+        candidates.append((java, javac))
+    refused = []
+    for java, javac in candidates:
+        major = _jdk_major(java)
+        if major in JDK_VERSIONS:
+            return java, javac
+        refused.append(f"{java} (JDK {major or '?'})")
+    if refused:
         raise SnellenError(
-            "the Processing renderer needs a JDK (java and javac on PATH); "
-            "install openjdk-17-jdk-headless"
+            "the Processing renderer needs a JDK 17 to 23 (its sandbox is a SecurityManager, "
+            f"which JDK 24 removed); found only {', '.join(refused)}. Install "
+            "openjdk-17-jdk-headless, or point SNELLEN_JAVA_HOME at a JDK 17 or 21"
         )
-    return java, javac
+    raise SnellenError(
+        "the Processing renderer needs a JDK 17 or 21 (java and javac); install "
+        "openjdk-17-jdk-headless, or point SNELLEN_JAVA_HOME at one"
+    )
 
 
 def compile_worker(out_dir: str | os.PathLike[str]) -> Path:
@@ -128,6 +178,7 @@ def java_command(
         "-XX:+IgnoreUnrecognizedVMOptions",
         "-Xshare:auto",
         "-Djava.awt.headless=true",
+        "-Djava.security.manager=allow",
         f"-Djava.io.tmpdir={os.path.join(workspace, 'tmp')}",
         f"-Duser.home={workspace}",
         "-Dfile.encoding=UTF-8",
