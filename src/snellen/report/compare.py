@@ -117,7 +117,7 @@ def render_comparison(
             ]
         )  # fmt: skip
     sections = []
-    for row, manifest, metrics in loaded:
+    for row, _manifest, metrics in loaded:
         link = os.path.relpath(row.run / "report.html", rows[0].run.parent)
         labels = "".join(f"<li>{esc(label)}</li>" for label in metrics.get("labels") or [])
         sections.append(
