@@ -145,3 +145,27 @@ def test_report_of_an_empty_run(tmp_path: Path) -> None:
     path = write_report(run)
     text = path.read_text()
     assert "0 drawings" in text and "<html" in text
+
+
+def test_demo_page_shows_recorded_drawings_side_by_side(tmp_path: Path) -> None:
+    """The demo's comparison page, with its two recording rows (no model call): the shipped
+    GPT-4 / GPT-3.5 programs rendered and visible, their object fidelity labelled as not
+    meaningful for the offline scorer, each row linking its own report."""
+    from snellen.checkup.demo import DEMO_ROWS, DemoRow, run_demo
+
+    rows = tuple(
+        DemoRow(r.name, r.label, r.model, "recorded-objects-2", r.languages, r.kind, note=r.note)
+        for r in DEMO_ROWS
+        if r.kind == "recording"
+    )
+    result = run_demo(tmp_path / "demo", rows=rows, progress=False, workers=1)
+    assert {name: res.drawings for name, res in result.runs.items()} == {"gpt4": 2, "gpt3.5": 2}
+    dom = chromium("--dump-dom", result.report.as_uri()).stdout
+    assert dom.count('data-kind="recording"') == 2
+    assert "not meaningful offline (n=" in dom
+    rendered = sum(res.rendered for res in result.runs.values())
+    assert rendered >= 3 and dom.count('data-status="ok"') == rendered
+    assert dom.count("data:image/png;base64,") >= rendered
+    for name in ("gpt4", "gpt3.5"):
+        assert f'href="{name}/report.html"' in dom
+        assert (result.out / name / "report.html").is_file()
