@@ -21,7 +21,7 @@ from PIL import Image
 from snellen.render import RenderJob, Status, extract_code, render_programs
 from snellen.render.image import is_blank, square
 from snellen.render.pool import InProcess, LocalPool
-from snellen.render.registry import RENDERERS
+from snellen.render.languages import language
 
 ROOT = Path(__file__).resolve().parents[1]
 DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"
@@ -30,7 +30,7 @@ DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"
 def _has_processing() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec(RENDERERS["processing"].split(":")[0]) is not None
+    return importlib.util.find_spec(language("processing").renderer.split(":")[0]) is not None
 
 
 FIVE = [

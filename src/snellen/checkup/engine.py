@@ -15,6 +15,7 @@ from typing import Any
 
 from snellen.checkup.jobs import (
     DRAWINGS,
+    Drawing,
     DrawJob,
     GenerationSettings,
     Reply,
@@ -24,6 +25,7 @@ from snellen.checkup.jobs import (
 )
 from snellen.render.base import RenderJob, RenderResult
 from snellen.render.extract import ExtractedCode, extract_code
+from snellen.render.languages import language
 from snellen.store import Run
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ class Stage:
         )
 
     # -- drawing -------------------------------------------------------------------------
-    def draw(self, jobs: Iterable[DrawJob], *, desc: str = "draw") -> list[dict[str, Any]]:
+    def draw(self, jobs: Iterable[DrawJob], *, desc: str = "draw") -> list[Drawing]:
         """Run the drawing jobs that have no record yet; returns the new records (a job
         whose model call failed gets none, see :attr:`failed`)."""
         done = self.run.keys(DRAWINGS)
@@ -145,7 +147,7 @@ class Stage:
 
         bar = _bar(self.progress, len(todo), f"{desc}: render")
         failed_before = len(self.failed)
-        out: list[dict[str, Any]] = []
+        out: list[Drawing] = []
 
         def flush() -> None:
             with lock:
@@ -172,12 +174,12 @@ class Stage:
         job: DrawJob,
         replies: dict[str, tuple[Reply, ExtractedCode]],
         result: RenderResult,
-    ) -> dict[str, Any]:
+    ) -> Drawing:
         reply, found = replies[job.key]
         arts = self.run.artifacts
         reply_ref = arts.put(reply.text.encode(), ".txt")
         program_ref = (
-            arts.put(found.code.encode(), _SUFFIX.get(job.language, ".txt")) if found.code else None
+            arts.put(found.code.encode(), language(job.language).suffix) if found.code else None
         )
         image = result.square_png or result.png
         image_ref = arts.put(image, ".png") if image is not None else None
@@ -185,18 +187,8 @@ class Stage:
             job, reply, found, result, image_ref=image_ref, program_ref=program_ref,
             reply_ref=reply_ref,
         )  # fmt: skip
-        self.run.put(DRAWINGS, job.key, record)
-        record["key"] = job.key
+        self.run.put_record(record)
         return record
-
-
-_SUFFIX = {
-    "processing": ".pde",
-    "tikz": ".tex",
-    "matplotlib": ".py",
-    "turtle": ".py",
-    "svg": ".svg",
-}
 
 
 def _bar(progress: bool, total: int, desc: str) -> Any:

@@ -21,16 +21,11 @@ from typing import Any
 from snellen.errors import InputError
 from snellen.render.base import LANGUAGES, RenderJob, RenderResult, Status
 from snellen.render.extract import detect_language, extract_code
-from snellen.render.registry import check_language
+from snellen.render.languages import canonical as check_language
+from snellen.render.languages import read_suffixes
 
 FORMATS = ("dir", "jsonl", "transcripts")
-EXTENSIONS = {
-    ".pde": "processing",
-    ".tex": "tikz",
-    ".svg": "svg",
-    ".py": None,
-    ".java": "processing",
-}
+EXTENSIONS = read_suffixes()  # file suffix -> language (None: decided by the imports)
 KIND = "render"
 
 
