@@ -20,8 +20,8 @@ from PIL import Image
 
 from snellen.render import RenderJob, Status, extract_code, render_programs
 from snellen.render.image import is_blank, square
-from snellen.render.pool import InProcess, LocalPool
 from snellen.render.languages import language
+from snellen.render.pool import InProcess, LocalPool
 
 ROOT = Path(__file__).resolve().parents[1]
 DRAWINGS = ROOT / ".." / "shared" / "data" / "llm-drawings"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snellen.checkup.jobs import (
     DRAWINGS,
@@ -23,10 +23,14 @@ from snellen.checkup.jobs import (
     no_code_result,
     render_job,
 )
+from snellen.llm.base import ChatModel, ChatReply, ChatRequest
 from snellen.render.base import RenderJob, RenderResult
 from snellen.render.extract import ExtractedCode, extract_code
 from snellen.render.languages import language
 from snellen.store import Run
+
+if TYPE_CHECKING:
+    from snellen.render.pool import Backend
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +42,9 @@ class Stage:
     def __init__(
         self,
         run: Run,
-        model: Any,
+        model: ChatModel,
         model_name: str,
-        backend: Any,
+        backend: Backend,
         gen: GenerationSettings,
         *,
         concurrency: int = 1,
@@ -82,8 +86,6 @@ class Stage:
         """Replies to ``prompts`` as ``(index, reply)``, in the order they finish.
         ``cache`` is the run to cache replies in when called from another thread (a
         database connection belongs to the thread that opened it)."""
-        from snellen.checkup.chat import chat_stream
-
         yield from chat_stream(
             self,
             cache or self.run,
@@ -197,3 +199,53 @@ def _bar(progress: bool, total: int, desc: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="job", mininterval=0.5, leave=True)
+
+
+# -- talking to the model -------------------------------------------------------------
+def chat_stream(
+    stage: Stage,
+    cache: Run,
+    prompts: Sequence[str],
+    samples: Sequence[int],
+    *,
+    concept_ids: Sequence[str | None] | None,
+    max_tokens: int,
+    desc: str,
+) -> Iterator[tuple[int, Reply]]:
+    """``(index, Reply)`` for every prompt, as the replies finish."""
+    requests = [
+        ChatRequest(
+            prompt=p,
+            max_tokens=max_tokens,
+            temperature=stage.gen.temperature,
+            top_p=stage.gen.top_p,
+            seed=stage.seed,
+            sample_index=s,
+            concept=(concept_ids[i] if concept_ids else None),
+        )
+        for i, (p, s) in enumerate(zip(prompts, samples, strict=True))
+    ]
+    for i, reply in stage.model.chat_iter(
+        requests,
+        concurrency=stage.concurrency,
+        cache=cache,
+        progress=desc if stage.progress else False,
+        errors="reply",
+    ):
+        out = _reply(reply)
+        if out.cached:
+            stage.cache_hits += 1
+        else:
+            stage.calls += 1
+        yield i, out
+
+
+def _reply(reply: ChatReply) -> Reply:
+    return Reply(
+        text=reply.text or "",
+        prompt_tokens=int(reply.prompt_tokens or 0),
+        completion_tokens=int(reply.completion_tokens or 0),
+        seconds=float(getattr(reply, "seconds", 0.0) or 0.0),
+        cached=bool(getattr(reply, "cached", False)),
+        error=str(getattr(reply, "error", "") or ""),
+    )

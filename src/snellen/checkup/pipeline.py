@@ -213,9 +213,10 @@ def align_to_replay(
 
 
 def _category_of(specs: Sequence[str]) -> str:
+    from snellen.concepts import category_of
+
     for spec in specs:
-        name = spec.split("-")[0]
-        if name in ("shapes", "objects", "scenes"):
+        if name := category_of(spec):
             return name
     return "objects"
 

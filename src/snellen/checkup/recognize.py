@@ -79,7 +79,7 @@ def candidate_pool(concepts: Sequence[Concept], size: int, seed: int) -> dict[st
     """Candidate descriptions per category: the run's own concepts, topped up to ``size``
     from the registered set of that name (``shapes``, ``objects``, ``scenes``) when there
     is one."""
-    from snellen.concepts import load_concepts
+    from snellen.concepts import CONCEPT_SETS, load_concepts
 
     pool: dict[str, list[str]] = {}
     for c in concepts:
@@ -87,7 +87,10 @@ def candidate_pool(concepts: Sequence[Concept], size: int, seed: int) -> dict[st
         if c.description not in pool[c.category]:
             pool[c.category].append(c.description)
     for category, descriptions in pool.items():
-        if len(descriptions) >= size or category not in ("shapes", "objects"):
+        # sets the run can draw more candidates from (not one that needs the user's file)
+        if len(descriptions) >= size or category not in CONCEPT_SETS:
+            continue
+        if CONCEPT_SETS.get(category).needs_source:
             continue
         extra = load_concepts(
             category, n=min(size * 2, 1000) if category == "objects" else size * 2, seed=seed + 1

@@ -412,10 +412,10 @@ def _cell_html(d: ReportData, r: Drawing, view_id: str, reference: str | None) -
         )
     else:
         img = f'<a href="#{view_id}"><div class="noimg">{esc(status)}</div></a>'
-    caption = (
-        f'<span class="badge b-{esc(status)}"{reason}>{esc(status)}</span> '
-        f"{esc(label)}{esc(fid_txt)}"
-    )
+    badge = f'<span class="badge b-{esc(status)}"{reason}>{esc(status)}</span> '
+    caption = f"{badge}{esc(label)}{esc(fid_txt)}"
+    # the full view says "fidelity" in full (the grid's "fid" marks one number per drawing)
+    heading = f"{badge}{esc(label)}{esc(fid_txt.replace(' fid ', ' fidelity '))}"
     why = (
         f'<p class="note">{esc(first_line(r.reason, 300))}</p>' if r.status is not Status.OK else ""
     )
@@ -423,7 +423,7 @@ def _cell_html(d: ReportData, r: Drawing, view_id: str, reference: str | None) -
         f'<figure class="cell" data-status="{esc(status)}" data-key="{esc(r.key)}">'
         f'<div class="view" id="{view_id}">{img}'
         f'<div class="extra"><a class="close" href="#drawings" title="close">×</a>'
-        f"<p><b>{esc(r.description)}</b><br>{caption}</p>{why}{ref}{code}</div></div>"
+        f"<p><b>{esc(r.description)}</b><br>{heading}</p>{why}{ref}{code}</div></div>"
         f"<figcaption>{caption}</figcaption></figure>"
     )
 
