@@ -272,8 +272,10 @@ def test_render_programs_on_a_directory(tmp_path):
 )
 def test_transcript_rows_without_code_are_no_code(tmp_path):
     tsv = tmp_path / "replies.tsv"
-    rows = [["draw a cat", "I am sorry, I cannot help with that.", "False", "m"],
-            ["draw a dot", '```\\nvoid setup() {\\n  size(10, 10);\\n}\\n```', "False", "m"]]  # fmt: skip
+    rows = [
+        ["draw a cat", "I am sorry, I cannot help with that.", "False", "m", *"xxxxx"],
+        ["draw a dot", "```\\nvoid setup() {\\n  size(10, 10);\\n}\\n```", "False", "m", *"xxxxx"],
+    ]  # fmt: skip  (a transcript row has nine columns)
     tsv.write_text("\n".join("\t".join(r) for r in rows) + "\n")
     found = extract_code(rows[1][1], "processing")
     assert "size(10, 10);" in found.code
