@@ -59,6 +59,11 @@ def _mean(xs: Sequence[float]) -> float | None:
     return fmean(xs) if xs else None
 
 
+def _by(columns: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The group key of a record: its values of ``columns``."""
+    return lambda record: tuple(getattr(record, c) for c in columns)
+
+
 def _groups(
     items: Iterable[Any], key: Callable[[Any], tuple[Any, ...]]
 ) -> dict[tuple[Any, ...], list[Any]]:
@@ -91,9 +96,7 @@ def render_summary(
     tables = Tables()
     for cols in (("task", "language"), ("task", "category", "language")):
         rows = []
-        for group, recs in _groups(
-            drawings, lambda d, c=cols: tuple(getattr(d, x) for x in c)
-        ).items():
+        for group, recs in _groups(drawings, _by(cols)).items():
             ok = sum(d.status is Status.OK for d in recs)
             rows.append({**dict(zip(cols, group, strict=True)), "drawings": len(recs),
                          "rendered": ok, "rate": ok / len(recs),
@@ -131,9 +134,7 @@ def correction_summary(
     tables = Tables()
     for cols in (("round",), ("round", "language")):
         rows = []
-        for group, recs in _groups(
-            first + corr, lambda d, c=cols: tuple(getattr(d, x) for x in c)
-        ).items():
+        for group, recs in _groups(first + corr, _by(cols)).items():
             ok = sum(d.status is Status.OK for d in recs)
             rows.append({**dict(zip(cols, group, strict=True)), "drawings": len(recs),
                          "rendered": ok, "rate": ok / len(recs),
@@ -165,9 +166,7 @@ def recognition_summary(recognition: Sequence[Recognition]) -> RecognitionSummar
     tables = Tables()
     for cols in (("mode", "category", "language"), ("mode",), ("mode", "n_options")):
         rows = []
-        for group, recs in _groups(
-            recognition, lambda r, c=cols: tuple(getattr(r, x) for x in c)
-        ).items():
+        for group, recs in _groups(recognition, _by(cols)).items():
             correct = sum(r.correct for r in recs)
             pct = [r.percentile for r in recs if r.percentile is not None]
             rows.append({
