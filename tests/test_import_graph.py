@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "snellen"
 # docs/architecture.md draws the same picture.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors"),  # the package root (its version; the API names modules as strings)
-    ("registry", "records", "imaging", "ranking"),  # the shared base
+    ("registry", "records", "imaging", "ranking", "transcripts"),  # the shared base
     ("store",),  # runs: records, artifacts, the reply cache
     ("concepts", "render", "llm"),  # parts: what to draw, rendering, chat models
     ("clip",),  # snellen's own CLIP (trains on rendered shapes)
