@@ -8,11 +8,12 @@ from typing import Any, ClassVar
 
 from snellen.records import Record
 from snellen.records.checkup import Status
+from snellen.render.languages import language_names
 
 __all__ = ["LANGUAGES", "LanguageRenderer", "RenderJob", "RenderResult", "Status"]
 
-# the names of the registered languages (see snellen.render.languages)
-LANGUAGES: tuple[str, ...] = ("processing", "tikz", "matplotlib", "turtle", "svg")
+# the names of the registered languages, in order (each one's facts: snellen.render.languages)
+LANGUAGES: tuple[str, ...] = language_names()
 
 
 @dataclass(frozen=True)

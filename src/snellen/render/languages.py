@@ -15,13 +15,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from snellen.errors import InputError
 from snellen.registry import Registry
-
-if TYPE_CHECKING:
-    from snellen.render.base import LanguageRenderer
 
 __all__ = [
     "LANGUAGES",
@@ -102,8 +99,9 @@ def read_suffixes() -> dict[str, str | None]:
     return out
 
 
-def renderer_class(name: str) -> type[LanguageRenderer]:
-    """The renderer class of a language (imported on first use)."""
+def renderer_class(name: str) -> type[Any]:
+    """The renderer class of a language (imported on first use): a
+    :class:`~snellen.render.base.LanguageRenderer` subclass."""
     module, _, attr = language(name).renderer.partition(":")
-    cls: type[LanguageRenderer] = getattr(importlib.import_module(module), attr)
+    cls: type[Any] = getattr(importlib.import_module(module), attr)
     return cls

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from snellen.imaging import to_png
 from snellen.metrics.summary import TASK_ORDER, first_line
 from snellen.records.checkup import Drawing, Status
 from snellen.report.data import ReportData, load_report_data
@@ -64,15 +65,22 @@ def esc(value: Any) -> str:
 
 
 def thumbnail(png: bytes, size: int = THUMB) -> str:
-    """A data: URI of a PNG at most ``size`` pixels on a side."""
+    """A data: URI of a PNG at most ``size`` pixels on a side: the stored bytes as they are
+    when they fit, else a resized copy."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as source:
-        im = source.convert("RGBA") if source.mode in ("P", "LA", "RGBA") else source.convert("RGB")
-        im.thumbnail((size, size))
-        buf = io.BytesIO()
-        im.save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+        if max(source.size) <= size:
+            data = png
+        else:
+            im = (
+                source.convert("RGBA")
+                if source.mode in ("P", "LA", "RGBA")
+                else source.convert("RGB")
+            )
+            im.thumbnail((size, size))
+            data = to_png(im)
+    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def table(
