@@ -29,7 +29,8 @@ def test_draw_jobs_use_the_papers_prompt_and_stable_keys() -> None:
 
 
 def test_a_job_and_its_record_cross_process_boundaries() -> None:
-    """A job pickles (worker processes, Ray tasks) and its record is plain JSON."""
+    """A job pickles (worker processes, Ray tasks) and its typed record turns into plain
+    JSON and back."""
     concept = load_concepts("shapes-1", seed=0)[0]
     job = draw_jobs([concept], ["svg"], 1, "m", PromptTemplates())[0]
     assert pickle.loads(pickle.dumps(job)) == job
@@ -41,8 +42,12 @@ def test_a_job_and_its_record_cross_process_boundaries() -> None:
     record = drawing_record(
         job, reply, found, result, image_ref="i", program_ref="p", reply_ref="r"
     )
-    assert json.loads(json.dumps(record)) == record
-    assert record["status"] == "ok" and record["completion_tokens"] == 40
+    row = record.to_row()
+    assert json.loads(json.dumps(row)) == row
+    assert type(record).from_row(row) == record and pickle.loads(pickle.dumps(record)) == record
+    assert row["status"] == "ok" and record.status is Status.OK and record.completion_tokens == 40
+    # task-specific columns appear only on the records of their task
+    assert "feedback" not in row and "params" not in row and row["parent"] is None
     failed = no_code_result(DrawJob(**{**job.__dict__}), "no program in the reply")
     assert failed.status == Status.NO_CODE and failed.id == job.key
 

@@ -146,7 +146,9 @@ def test_batched_resize_is_pils_bicubic_within_two_levels():
     import numpy as np
     from PIL import Image
 
-    from snellen.clip.model import preprocess, square_on_white, to_rgb_on_white
+    from snellen.clip.model import preprocess
+    from snellen.imaging import on_white as to_rgb_on_white
+    from snellen.imaging import square_on_white
 
     rng = np.random.default_rng(0)
     images = [

@@ -21,8 +21,8 @@ from PIL import Image
 from snellen.data import ROOT as DATA_ROOT
 from snellen.render import RenderJob, Status, extract_code, render_programs
 from snellen.render.image import is_blank, square
+from snellen.render.languages import language
 from snellen.render.pool import InProcess, LocalPool
-from snellen.render.registry import RENDERERS
 
 ROOT = Path(__file__).resolve().parents[1]
 DRAWINGS = DATA_ROOT / "llm-drawings"
@@ -31,7 +31,7 @@ DRAWINGS = DATA_ROOT / "llm-drawings"
 def _has_processing() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec(RENDERERS["processing"].split(":")[0]) is not None
+    return importlib.util.find_spec(language("processing").renderer.split(":")[0]) is not None
 
 
 FIVE = [
@@ -270,8 +270,10 @@ def test_render_programs_on_a_directory(tmp_path):
 
 def test_transcript_rows_without_code_are_no_code(tmp_path):
     tsv = tmp_path / "replies.tsv"
-    rows = [["draw a cat", "I am sorry, I cannot help with that.", "False", "m"],
-            ["draw a dot", '```\\nvoid setup() {\\n  size(10, 10);\\n}\\n```', "False", "m"]]  # fmt: skip
+    rows = [
+        ["draw a cat", "I am sorry, I cannot help with that.", "False", "m", *"xxxxx"],
+        ["draw a dot", "```\\nvoid setup() {\\n  size(10, 10);\\n}\\n```", "False", "m", *"xxxxx"],
+    ]  # fmt: skip  (a transcript row has nine columns)
     tsv.write_text("\n".join("\t".join(r) for r in rows) + "\n")
     found = extract_code(rows[1][1], "processing")
     assert "size(10, 10);" in found.code

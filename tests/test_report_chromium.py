@@ -73,7 +73,7 @@ def test_report_dom_matches_the_run(bundled_run: Path) -> None:
     assert sorted(figures) == sorted(r["status"] for r in drawings)
     # every image is inlined (a blank canvas is an image too)
     with_image = sum(bool(r.get("image")) for r in drawings)
-    assert dom.count('src="data:image/png;base64,') == with_image
+    assert len(re.findall(r'class="thumb"[^>]* src="data:image/png;base64,', dom)) == with_image
     # every extracted program is inlined
     with_program = sum(bool(r.get("program")) for r in drawings)
     assert dom.count("<summary>program</summary>") == with_program
@@ -102,20 +102,28 @@ def test_report_shows_the_rendered_drawings_and_their_fidelity(
     run = Run(reference_run)
     drawings = list(run.records(DRAWINGS))
     dom = chromium("--dump-dom", (reference_run / "report.html").as_uri()).stdout
-    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', dom)
+    images = re.findall(r'class="thumb"[^>]* src="data:image/png;base64,([A-Za-z0-9+/=]+)"', dom)
     assert len(images) == len(drawings) == sum(r["status"] == "ok" for r in drawings)
+    # each drawing opens full size beside its concept's reference rendering
+    assert len(re.findall(r'class="ref" alt="reference rendering"', dom)) == len(drawings)
+    assert dom.count('<div class="view" id="v') == len(drawings)
     coloured = 0
     for data in images:
         with Image.open(io.BytesIO(base64.b64decode(data))) as im:
-            assert max(im.size) <= 128
+            assert 128 < max(im.size) <= 512  # large enough to judge, full size when opened
             lo, hi = im.convert("L").getextrema()
             assert hi - lo > 30  # a drawing, not an empty canvas
-            coloured += _saturated(im)
+            shown = im.convert("RGB")
+            shown.thumbnail((192, 192))  # as the grid shows it (it opens full size)
+            coloured += _saturated(shown)
     # the summary card and each cell carry the fidelity of the scoring step
     card = re.search(r'data-metric="mean fidelity">mean fidelity<b>([0-9.]+)%</b>', dom)
     assert card is not None and 0 <= float(card.group(1)) <= 100
     assert len(re.findall(r"· fid \d+%", dom)) == len(drawings)
     assert 'data-concept="shapes/' in dom
+    # the plots a researcher would draw, inline
+    for plot in ("fidelity-plot", "outcomes-plot"):
+        assert re.search(rf'<div class="plot" id="{plot}"><svg', dom), plot
     # the browser really paints the thumbnails: the page shows at least their coloured pixels
     shot = tmp_path / "reference.png"
     page = (reference_run / "report.html").as_uri()

@@ -75,7 +75,7 @@ def _tiny_hf(kind: str):
 
 @pytest.mark.parametrize("kind", ["clip", "siglip"])
 def test_hf_clip_loads_a_saved_model_and_matches_it(kind, tmp_path):
-    from snellen.clip.model import to_rgb_on_white
+    from snellen.imaging import on_white as to_rgb_on_white
 
     model, processor = _tiny_hf(kind)
     model.save_pretrained(tmp_path)
@@ -119,7 +119,7 @@ OPEN_CLIP_CONFIG = {
 def test_open_clip_loads_a_saved_architecture_and_matches_it(tmp_path):
     import open_clip
 
-    from snellen.clip.model import to_rgb_on_white
+    from snellen.imaging import on_white as to_rgb_on_white
 
     config = tmp_path / "tiny-vit-clip.json"
     config.write_text(json.dumps(OPEN_CLIP_CONFIG))

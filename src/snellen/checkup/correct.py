@@ -7,18 +7,18 @@ round it improves on), so fidelity can be followed round by round.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from snellen.checkup.engine import Stage
 from snellen.checkup.jobs import DRAWINGS, DrawJob, draw_key
 from snellen.checkup.prompts import PromptTemplates, concept_phrase, language_name
 from snellen.concepts.base import Concept
+from snellen.records.checkup import Drawing
 
 NO_PROGRAM = "(the previous reply contained no program)"
 
 
-def _program_text(stage: Stage, record: dict[str, Any]) -> str:
-    ref = record.get("program")
+def _program_text(stage: Stage, record: Drawing) -> str:
+    ref = record.program
     if ref:
         return stage.run.artifacts.get(ref).decode("utf-8", "replace")
     return NO_PROGRAM
@@ -30,22 +30,23 @@ def run_correct(
     languages: Sequence[str],
     rounds: int,
     templates: PromptTemplates,
-) -> list[dict[str, Any]]:
+) -> list[Drawing]:
     """Run the missing correction rounds of every (concept, language) chain."""
-    out: list[dict[str, Any]] = []
+    out: list[Drawing] = []
     for r in range(1, rounds + 1):
         chains = []
+        done = stage.run.keys(DRAWINGS)
         for c in concepts:
             for lang in languages:
                 key = draw_key("correct", c.id, lang, 0, r)
-                if stage.run.get(DRAWINGS, key) is not None:
+                if key in done:
                     continue
                 parent_key = (
                     draw_key("draw", c.id, lang, 0)
                     if r == 1
                     else draw_key("correct", c.id, lang, 0, r - 1)
                 )
-                parent = stage.run.get(DRAWINGS, parent_key)
+                parent = stage.run.get_record(Drawing, parent_key)
                 if parent is None:
                     continue  # the previous round is missing (its task did not run)
                 chains.append((c, lang, key, parent_key, _program_text(stage, parent)))
@@ -79,10 +80,6 @@ def run_correct(
                 program=program,
                 feedback=feedback,
             )
-            extra = {
-                "feedback": stage.run.artifacts.put(feedback.encode(), ".txt"),
-                "feedback_tokens": reply.completion_tokens,
-            }
             jobs.append(
                 DrawJob(
                     key,
@@ -94,7 +91,8 @@ def run_correct(
                     r,
                     prompt,
                     parent=parent_key,
-                    extra=extra,
+                    feedback=stage.run.artifacts.put(feedback.encode(), ".txt"),
+                    feedback_tokens=reply.completion_tokens,
                 )
             )
         out += stage.draw(jobs, desc=f"correct round {r}")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from snellen.checkup.engine import Stage
 from snellen.checkup.jobs import DrawJob, draw_key
 from snellen.checkup.prompts import PromptTemplates, concept_phrase, language_name
 from snellen.concepts.base import Concept
+from snellen.records.checkup import Drawing
 
 
 def draw_prompt(concept: Concept, language: str, templates: PromptTemplates) -> str:
@@ -50,7 +50,7 @@ def run_draw(
     samples: int,
     templates: PromptTemplates,
     prompts: Mapping[tuple[str, str | None], str] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Drawing]:
     """Draw everything not drawn yet; returns the new ``drawings`` records."""
     jobs = draw_jobs(concepts, languages, samples, stage.model_name, templates, prompts)
     return stage.draw(jobs, desc="draw")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snellen.checkup.jobs import (
     DRAWINGS,
+    Drawing,
     DrawJob,
     GenerationSettings,
     Reply,
@@ -22,9 +23,14 @@ from snellen.checkup.jobs import (
     no_code_result,
     render_job,
 )
+from snellen.llm.base import ChatModel, ChatReply, ChatRequest
 from snellen.render.base import RenderJob, RenderResult
 from snellen.render.extract import ExtractedCode, extract_code
+from snellen.render.languages import language
 from snellen.store import Run
+
+if TYPE_CHECKING:
+    from snellen.render.pool import Backend
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +42,9 @@ class Stage:
     def __init__(
         self,
         run: Run,
-        model: Any,
+        model: ChatModel,
         model_name: str,
-        backend: Any,
+        backend: Backend,
         gen: GenerationSettings,
         *,
         concurrency: int = 1,
@@ -80,8 +86,6 @@ class Stage:
         """Replies to ``prompts`` as ``(index, reply)``, in the order they finish.
         ``cache`` is the run to cache replies in when called from another thread (a
         database connection belongs to the thread that opened it)."""
-        from snellen.checkup.chat import chat_stream
-
         yield from chat_stream(
             self,
             cache or self.run,
@@ -93,7 +97,7 @@ class Stage:
         )
 
     # -- drawing -------------------------------------------------------------------------
-    def draw(self, jobs: Iterable[DrawJob], *, desc: str = "draw") -> list[dict[str, Any]]:
+    def draw(self, jobs: Iterable[DrawJob], *, desc: str = "draw") -> list[Drawing]:
         """Run the drawing jobs that have no record yet; returns the new records (a job
         whose model call failed gets none, see :attr:`failed`)."""
         done = self.run.keys(DRAWINGS)
@@ -145,7 +149,7 @@ class Stage:
 
         bar = _bar(self.progress, len(todo), f"{desc}: render")
         failed_before = len(self.failed)
-        out: list[dict[str, Any]] = []
+        out: list[Drawing] = []
 
         def flush() -> None:
             with lock:
@@ -172,12 +176,12 @@ class Stage:
         job: DrawJob,
         replies: dict[str, tuple[Reply, ExtractedCode]],
         result: RenderResult,
-    ) -> dict[str, Any]:
+    ) -> Drawing:
         reply, found = replies[job.key]
         arts = self.run.artifacts
         reply_ref = arts.put(reply.text.encode(), ".txt")
         program_ref = (
-            arts.put(found.code.encode(), _SUFFIX.get(job.language, ".txt")) if found.code else None
+            arts.put(found.code.encode(), language(job.language).suffix) if found.code else None
         )
         image = result.square_png or result.png
         image_ref = arts.put(image, ".png") if image is not None else None
@@ -185,18 +189,8 @@ class Stage:
             job, reply, found, result, image_ref=image_ref, program_ref=program_ref,
             reply_ref=reply_ref,
         )  # fmt: skip
-        self.run.put(DRAWINGS, job.key, record)
-        record["key"] = job.key
+        self.run.put_record(record)
         return record
-
-
-_SUFFIX = {
-    "processing": ".pde",
-    "tikz": ".tex",
-    "matplotlib": ".py",
-    "turtle": ".py",
-    "svg": ".svg",
-}
 
 
 def _bar(progress: bool, total: int, desc: str) -> Any:
@@ -205,3 +199,53 @@ def _bar(progress: bool, total: int, desc: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="job", mininterval=0.5, leave=True)
+
+
+# -- talking to the model -------------------------------------------------------------
+def chat_stream(
+    stage: Stage,
+    cache: Run,
+    prompts: Sequence[str],
+    samples: Sequence[int],
+    *,
+    concept_ids: Sequence[str | None] | None,
+    max_tokens: int,
+    desc: str,
+) -> Iterator[tuple[int, Reply]]:
+    """``(index, Reply)`` for every prompt, as the replies finish."""
+    requests = [
+        ChatRequest(
+            prompt=p,
+            max_tokens=max_tokens,
+            temperature=stage.gen.temperature,
+            top_p=stage.gen.top_p,
+            seed=stage.seed,
+            sample_index=s,
+            concept=(concept_ids[i] if concept_ids else None),
+        )
+        for i, (p, s) in enumerate(zip(prompts, samples, strict=True))
+    ]
+    for i, reply in stage.model.chat_iter(
+        requests,
+        concurrency=stage.concurrency,
+        cache=cache,
+        progress=desc if stage.progress else False,
+        errors="reply",
+    ):
+        out = _reply(reply)
+        if out.cached:
+            stage.cache_hits += 1
+        else:
+            stage.calls += 1
+        yield i, out
+
+
+def _reply(reply: ChatReply) -> Reply:
+    return Reply(
+        text=reply.text or "",
+        prompt_tokens=int(reply.prompt_tokens or 0),
+        completion_tokens=int(reply.completion_tokens or 0),
+        seconds=float(getattr(reply, "seconds", 0.0) or 0.0),
+        cached=bool(getattr(reply, "cached", False)),
+        error=str(getattr(reply, "error", "") or ""),
+    )

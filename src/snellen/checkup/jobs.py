@@ -5,21 +5,29 @@ A drawing job (:class:`DrawJob`) becomes a chat request, the reply becomes a
 (:func:`drawing_record`). Nothing here holds a connection or a process, so the same jobs can
 run in this process, a pool, or Ray tasks.
 
-The ``drawings`` record columns are a contract with the scoring step and the report; see
-``docs/checkup.md`` before renaming any of them.
+The ``drawings`` record (:class:`~snellen.records.checkup.Drawing`) is a contract with the
+scoring step and the report; see ``docs/records.md`` before renaming any of its fields.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from snellen.concepts.base import Concept
-from snellen.render.base import RenderJob, RenderResult, Status
+from snellen.records.checkup import DRAWINGS, RECOGNITION, Drawing, Status
+from snellen.render.base import RenderJob, RenderResult
 from snellen.render.extract import ExtractedCode
 
-DRAWINGS = "drawings"
-RECOGNITION = "recognition"
+__all__ = [
+    "DRAWINGS",
+    "RECOGNITION",
+    "DrawJob",
+    "Drawing",
+    "GenerationSettings",
+    "Reply",
+    "draw_key",
+    "drawing_record",
+]
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,13 @@ class DrawJob:
     round: int
     prompt: str
     parent: str | None = None  # the record this one improves on (correction rounds)
-    extra: dict[str, Any] = field(default_factory=dict)  # task-specific record fields
+    # task-specific fields of the record: the feedback a correction round acted on (an
+    # artifact reference) and its length; a parametric variant's values and how many
+    # parameters its program has
+    feedback: str | None = None
+    feedback_tokens: int | None = None
+    params: dict[str, float] | None = None
+    n_params: int | None = None
     # Set when the reply is already known (a parametric variant shares its program's reply):
     # no model call is made, and ``code``, when given, is rendered instead of the reply's.
     reply: Reply | None = None
@@ -89,31 +103,35 @@ def drawing_record(
     image_ref: str | None,
     program_ref: str | None,
     reply_ref: str | None,
-) -> dict[str, Any]:
+) -> Drawing:
     """The ``drawings`` record of one finished job (artifacts already stored)."""
     c = job.concept
-    return {
-        "task": job.task,
-        "concept_id": c.id,
-        "category": c.category,
-        "description": c.description,
-        "language": job.language,
-        "model": job.model,
-        "sample": job.sample,
-        "round": job.round,
-        "status": result.status.value,
-        "reason": result.reason,
-        "image": image_ref,
-        "program": program_ref,
-        "reply": reply_ref,
-        "prompt": job.prompt,
-        "extraction": found.method if found is not None else "",
-        "prompt_tokens": reply.prompt_tokens,
-        "completion_tokens": reply.completion_tokens,
-        "llm_seconds": round(reply.seconds, 3),
-        "render_seconds": round(result.seconds, 4),
-        "width": result.width,
-        "height": result.height,
-        "parent": job.parent,
-        **job.extra,
-    }
+    return Drawing(
+        key=job.key,
+        task=job.task,
+        concept_id=c.id,
+        category=c.category,
+        description=c.description,
+        language=job.language,
+        model=job.model,
+        sample=job.sample,
+        round=job.round,
+        status=result.status,
+        reason=result.reason,
+        image=image_ref,
+        program=program_ref,
+        reply=reply_ref,
+        prompt=job.prompt,
+        extraction=found.method if found is not None else "",
+        prompt_tokens=reply.prompt_tokens,
+        completion_tokens=reply.completion_tokens,
+        llm_seconds=round(reply.seconds, 3),
+        render_seconds=round(result.seconds, 4),
+        width=result.width,
+        height=result.height,
+        parent=job.parent,
+        feedback=job.feedback,
+        feedback_tokens=job.feedback_tokens,
+        params=job.params,
+        n_params=job.n_params,
+    )

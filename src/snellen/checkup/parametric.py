@@ -9,13 +9,13 @@ compared with that of repeated samples of the draw task (``--samples`` >= 2).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from snellen.checkup.engine import Stage
 from snellen.checkup.jobs import DRAWINGS, DrawJob, draw_key
 from snellen.checkup.params import find_parameters, variants
 from snellen.checkup.prompts import PromptTemplates, concept_phrase, language_name
 from snellen.concepts.base import Concept
+from snellen.records.checkup import Drawing
 from snellen.render.extract import extract_code
 from snellen.store.run import content_key
 
@@ -39,7 +39,7 @@ def run_parametric(
     templates: PromptTemplates,
     seed: int = 0,
     spread: float = 0.5,
-) -> list[dict[str, Any]]:
+) -> list[Drawing]:
     """Ask for a parametric program per concept and language, then render ``n_variants``
     settings of its parameters; returns the new records."""
     done = stage.run.keys(DRAWINGS)
@@ -80,7 +80,8 @@ def run_parametric(
                     v,
                     0,
                     prompts[i],
-                    extra={"params": values, "n_params": n_params},
+                    params=values,
+                    n_params=n_params,
                     reply=reply,
                     code=program,
                 )

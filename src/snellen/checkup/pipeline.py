@@ -14,14 +14,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snellen.checkup.engine import Stage
 from snellen.checkup.jobs import DRAWINGS, RECOGNITION, GenerationSettings
 from snellen.checkup.prompts import PromptTemplates
 from snellen.concepts.base import Concept
 from snellen.errors import InputError
+from snellen.records.checkup import Drawing, Status
 from snellen.render.base import LANGUAGES
+from snellen.render.languages import canonical_list
+
+if TYPE_CHECKING:
+    from snellen.score.base import Scorer
+    from snellen.store import Run
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +66,9 @@ class CheckupResult:
 
     def summary_lines(self) -> list[str]:
         """Render rate, fidelity and recognition per language/category, for the terminal."""
-        from snellen.report.data import load_report_data
         from snellen.report.summary import summary_rows
 
-        return summary_rows(load_report_data(self.run))
+        return summary_rows(self.run)
 
 
 def parse_list(value: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
@@ -82,16 +87,8 @@ def check_tasks(tasks: Sequence[str]) -> list[str]:
 
 
 def check_languages(languages: Sequence[str]) -> list[str]:
-    out = []
-    for lang in languages:
-        name = lang.strip().lower()
-        if name not in LANGUAGES:
-            raise InputError(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}")
-        if name not in out:
-            out.append(name)
-    if not out:
-        raise InputError(f"no languages given; choose from {', '.join(LANGUAGES)}")
-    return out
+    """Canonical language names (aliases resolved, duplicates dropped)."""
+    return canonical_list(languages)
 
 
 def load_concept_specs(specs: Sequence[str], seed: int) -> list[Concept]:
@@ -219,9 +216,10 @@ def align_to_replay(
 
 
 def _category_of(specs: Sequence[str]) -> str:
+    from snellen.concepts import category_of
+
     for spec in specs:
-        name = spec.split("-")[0]
-        if name in ("shapes", "objects", "scenes"):
+        if name := category_of(spec):
             return name
     return "objects"
 
@@ -319,6 +317,10 @@ def run_checkup(
 
         if "draw" in task_list or "correct" in task_list:
             run_draw(stage, concept_list, langs, samples, templates, recorded_prompts)
+        if report:
+            from snellen.checkup.references import render_references
+
+            render_references(stage, concept_list, langs)
         if "parametric" in task_list:
             from snellen.checkup.parametric import run_parametric
 
@@ -359,12 +361,12 @@ def run_checkup(
         run.update_manifest(llm_usage=usage)
         chat.close()
         run.finish(status)
-    drawings = list(run.records(DRAWINGS))
+    drawings = list(run.load_records(Drawing))
     return CheckupResult(
         run=Path(out),
         report=report_path,
         drawings=len(drawings),
-        rendered=sum(r["status"] == "ok" for r in drawings),
+        rendered=sum(d.status is Status.OK for d in drawings),
         recognition=run.count(RECOGNITION),
         seconds=time.monotonic() - t0,
         llm_calls=stage.calls,
@@ -379,18 +381,19 @@ def _is_replay(model: Any) -> bool:
     return callable(getattr(model, "recorded", None))
 
 
-def load_image_scorer(name: str | None) -> Any:
+def load_image_scorer(name: str | None) -> Scorer:
     """The image-text scorer named ``name`` (the offline default when None)."""
     from snellen.score import DEFAULT_SCORER, load_scorer
 
     return load_scorer(name or DEFAULT_SCORER)
 
 
-def score(run: Any, scorer: Any, reference: str | None, *, progress: bool) -> dict[str, Any]:
-    """Score the run's drawings (fidelity, diversity, realism with a reference folder);
-    a run where nothing was drawn has nothing to score."""
+def score(run: Run, scorer: Scorer, reference: str | None, *, progress: bool) -> dict[str, Any]:
+    """Score the run's drawings (fidelity, diversity, realism with a reference folder) and
+    summarise every record; a run where nothing was drawn has only its records counted."""
     from snellen.metrics import score_run
+    from snellen.metrics.run import write_summary
 
     if not run.count(DRAWINGS):
-        return {}
-    return score_run(run, scorer, reference=reference, progress=progress)
+        return write_summary(run).to_json() if run.count(RECOGNITION) else {}
+    return score_run(run, scorer, reference=reference, progress=progress).to_json()

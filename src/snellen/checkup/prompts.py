@@ -14,15 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from snellen.errors import InputError
-
-# How each language is named to a model.
-LANGUAGE_NAMES: dict[str, str] = {
-    "processing": "Processing",
-    "tikz": "TikZ",
-    "matplotlib": "Python matplotlib",
-    "turtle": "Python turtle",
-    "svg": "SVG",
-}
+from snellen.render.languages import LANGUAGES
 
 # Fields each template may (and the first ones must) use.
 _FIELDS: dict[str, tuple[str, ...]] = {
@@ -133,4 +125,7 @@ def concept_phrase(description: str) -> str:
 
 
 def language_name(language: str) -> str:
-    return LANGUAGE_NAMES.get(language, language)
+    """How a prompt names ``language`` (the language record's ``prompt_name``)."""
+    if language in LANGUAGES:
+        return LANGUAGES.get(language).prompt_name
+    return language

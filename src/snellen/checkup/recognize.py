@@ -26,9 +26,10 @@ import numpy as np
 from snellen.checkup.comments import strip_comments
 from snellen.checkup.engine import Stage
 from snellen.checkup.grading import clean_free_answer, format_options, parse_choice, rank_percentile
-from snellen.checkup.jobs import DRAWINGS, RECOGNITION, draw_key
+from snellen.checkup.jobs import RECOGNITION, draw_key
 from snellen.checkup.prompts import PromptTemplates, language_name
 from snellen.concepts.base import Concept
+from snellen.records.checkup import Drawing, Recognition, Status
 from snellen.store.run import content_key
 
 MODES = ("choice", "free")
@@ -78,7 +79,7 @@ def candidate_pool(concepts: Sequence[Concept], size: int, seed: int) -> dict[st
     """Candidate descriptions per category: the run's own concepts, topped up to ``size``
     from the registered set of that name (``shapes``, ``objects``, ``scenes``) when there
     is one."""
-    from snellen.concepts import load_concepts
+    from snellen.concepts import CONCEPT_SETS, load_concepts
 
     pool: dict[str, list[str]] = {}
     for c in concepts:
@@ -86,7 +87,10 @@ def candidate_pool(concepts: Sequence[Concept], size: int, seed: int) -> dict[st
         if c.description not in pool[c.category]:
             pool[c.category].append(c.description)
     for category, descriptions in pool.items():
-        if len(descriptions) >= size or category not in ("shapes", "objects"):
+        # sets the run can draw more candidates from (not one that needs the user's file)
+        if len(descriptions) >= size or category not in CONCEPT_SETS:
+            continue
+        if CONCEPT_SETS.get(category).needs_source:
             continue
         extra = load_concepts(
             category, n=min(size * 2, 1000) if category == "objects" else size * 2, seed=seed + 1
@@ -103,9 +107,9 @@ def _program_for(stage: Stage, concept: Concept, language: str) -> tuple[str, st
     if concept.programs.get(language):
         return concept.programs[language], "reference"
     key = draw_key("draw", concept.id, language, 0)
-    record = stage.run.get(DRAWINGS, key)
-    if record and record.get("status") == "ok" and record.get("program"):
-        return stage.run.artifacts.get(record["program"]).decode("utf-8", "replace"), key
+    record = stage.run.get_record(Drawing, key)
+    if record is not None and record.status is Status.OK and record.program:
+        return stage.run.artifacts.get(record.program).decode("utf-8", "replace"), key
     return None
 
 
@@ -161,8 +165,9 @@ def recognize_jobs(
     return jobs
 
 
-def grade(job: RecognizeJob, reply_text: str, embed: Any = None) -> dict[str, Any]:
-    """The graded fields of one answer (``embed`` is needed for free-form answers)."""
+def grade(job: RecognizeJob, reply_text: str, embed: Embedder | None = None) -> dict[str, Any]:
+    """The graded fields of one answer (``embed`` is needed for free-form answers), as
+    :class:`~snellen.records.checkup.Recognition` fields."""
     if job.mode == "choice":
         chosen = parse_choice(reply_text, job.options)
         return {
@@ -170,8 +175,10 @@ def grade(job: RecognizeJob, reply_text: str, embed: Any = None) -> dict[str, An
             "correct": chosen == job.answer,
             "parsed": chosen is not None,
             "n_options": len(job.options),
-            "options": list(job.options),
+            "options": tuple(job.options),
         }
+    if embed is None:
+        raise ValueError("grading a free-form answer needs an embedder")
     answer = clean_free_answer(reply_text)
     if not answer:
         return {"answer": "", "rank": len(job.options), "percentile": 0.0, "correct": False,
@@ -200,7 +207,7 @@ def run_recognize(
     pool_size: int = 50,
     seed: int = 0,
     max_tokens: int = 48,
-) -> list[dict[str, Any]]:
+) -> list[Recognition]:
     """Ask and grade every recognition question not answered yet."""
     pool = candidate_pool(concepts, pool_size, seed)
     done = stage.run.keys(RECOGNITION)
@@ -212,7 +219,7 @@ def run_recognize(
     if not jobs:
         return []
     embed = Embedder() if any(j.mode == "free" for j in jobs) else None
-    out = []
+    out: list[Recognition] = []
     stream = stage.ask(
         [j.prompt for j in jobs],
         [0] * len(jobs),
@@ -225,19 +232,20 @@ def run_recognize(
         if reply.error:
             stage.note_failure(job.key, reply.error)
             continue
-        record = {
-            "concept_id": job.concept_id,
-            "category": job.category,
-            "description": job.description,
-            "language": job.language,
-            "mode": job.mode,
-            "source": job.source,
-            "model": stage.model_name,
-            "reply": reply.text,
-            "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens,
+        record = Recognition(
+            key=job.key,
+            concept_id=job.concept_id,
+            category=job.category,
+            description=job.description,
+            language=job.language,
+            mode=job.mode,
+            source=job.source,
+            model=stage.model_name,
+            reply=reply.text,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
             **grade(job, reply.text, embed),
-        }
-        stage.run.put(RECOGNITION, job.key, record)
+        )
+        stage.run.put_record(record)
         out.append(record)
     return out

@@ -45,20 +45,20 @@ def run(args: argparse.Namespace) -> int:
         inception_weights=args.inception_weights, diversity=not args.no_diversity,
         batch_size=args.batch_size, device=args.device, progress=True, log=print,
     )  # fmt: skip
-    fid = metrics["fidelity"]
-    overall = fid["overall"] or {}
-    print(f"{fid['metric']}: {overall.get('mean')} over {overall.get('count', 0)} drawings")
-    for row in fid["by"].get("category,language", []):
-        print(
-            f"  {row['category']:<10} {row['language']:<12} {row['mean']:.1f}  (n={row['count']})"
-        )
-    if "diversity" in metrics:
-        d = metrics["diversity"]
-        print(f"{d['metric']}: {json.dumps(d['by']['language'])}")
-    if "realism" in metrics:
-        r = metrics["realism"]
-        print({k: v for k, v in r.items() if k.startswith(("fid", "kid"))})
-    for note in metrics["labels"]:
+    fid = metrics.fidelity
+    if fid is not None:
+        overall = fid.overall or {}
+        print(f"{fid.metric}: {overall.get('mean')} over {overall.get('count', 0)} drawings")
+        for row in fid.by.get("category", "language"):
+            shown = f"{row['mean']:.1f}" if fid.meaningful(row["category"]) else "not meaningful"
+            print(f"  {row['category']:<10} {row['language']:<12} {shown}  (n={row['count']})")
+    if metrics.diversity is not None:
+        d = metrics.diversity
+        print(f"{d.metric}: {json.dumps(d.by.get('language'))}")
+    if metrics.realism is not None:
+        r = metrics.realism.overall
+        print({r.fid_name: r.fid, r.kid_name: r.kid})
+    for note in metrics.labels:
         print(f"note: {note}")
     print(f"wrote {args.run}/metrics.json")
     return 0

@@ -19,8 +19,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from snellen.clip.model import square_on_white, to_rgb_on_white
 from snellen.errors import InputError
+from snellen.imaging import on_white, square_on_white
+from snellen.records.checkup import Drawing
+from snellen.store import Run
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -53,7 +55,7 @@ class Pairs:
 
 
 def _to_array(image: Image.Image, size: int) -> np.ndarray:
-    im = square_on_white(to_rgb_on_white(image))
+    im = square_on_white(on_white(image))
     if im.size != (size, size):
         im = im.resize((size, size), Image.Resampling.BICUBIC)
     return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
@@ -120,29 +122,16 @@ def shapes_pairs(n: int, seed: int = 0, split: str = "train", size: int = 64) ->
 
 def run_items(path: str | Path) -> Iterator[tuple[str, Image.Image, str]]:
     """The rendered drawings of a check-up run (``drawings`` records with status ``ok``)."""
-    from snellen.store import Run
-
     run = Run(path)
-    for rec in run.records("drawings"):
-        if rec.get("status") != "ok" or not rec.get("image"):
-            continue
-        image_path = resolve_image(run, rec["image"])
-        yield rec["key"], Image.open(image_path), rec["description"]
+    for rec in run.load_records(Drawing):
+        if rec.ok and rec.image:
+            yield rec.key, Image.open(run.resolve_image(rec.image)), rec.description
 
 
-def resolve_image(run: object, ref: str) -> Path:
-    """An image field of a record: an artifact reference, or a path (absolute or relative
-    to the run directory)."""
-    p = Path(ref)
-    if p.is_absolute() and p.exists():
-        return p
-    art = run.artifacts.path(ref)  # type: ignore[attr-defined]
-    if art.exists():
-        return art
-    local = run.path / ref  # type: ignore[attr-defined]
-    if local.exists():
-        return local
-    raise InputError(f"{run.path}: image {ref!r} is neither an artifact nor a file")  # type: ignore[attr-defined]
+def resolve_image(run: Run, ref: str) -> Path:
+    """An image field of a record: an artifact reference, or a path (see
+    :meth:`snellen.store.Run.resolve_image`)."""
+    return run.resolve_image(ref)
 
 
 def jsonl_items(path: str | Path) -> Iterator[tuple[str, Image.Image, str]]:

@@ -14,6 +14,7 @@ from torch import nn
 
 from snellen.clip.loss import MAX_LOGIT_SCALE
 from snellen.clip.tokenizer import WordTokenizer
+from snellen.imaging import on_white, square_on_white
 
 
 @dataclass(frozen=True)
@@ -39,26 +40,6 @@ class ShapesCLIPConfig:
         return cls(**data)
 
 
-def to_rgb_on_white(image: Image.Image) -> Image.Image:
-    """Transparent pixels become white (renderers differ in whether they paint a background)."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def square_on_white(image: Image.Image) -> Image.Image:
-    """Pad to a square on white, content centred (so aspect ratios are not distorted)."""
-    w, h = image.size
-    if w == h:
-        return image
-    side = max(w, h)
-    canvas = Image.new("RGB", (side, side), (255, 255, 255))
-    canvas.paste(image, ((side - w) // 2, (side - h) // 2))
-    return canvas
-
-
 def preprocess(images: list[Image.Image], size: int, chunk: int = 64) -> torch.Tensor:
     """RGB on white, padded square, antialiased bicubic resize to ``size``, scaled to
     [-1, 1]. Returns [N, 3, size, size] float32.
@@ -66,7 +47,7 @@ def preprocess(images: list[Image.Image], size: int, chunk: int = 64) -> torch.T
     The resize is PIL's bicubic filter (the one training used), computed by torch for whole
     batches of equal-sized images at a time: about twice as quick as PIL image by image, and
     equal to PIL's 8-bit result within 2 grey levels on under 1% of the pixels."""
-    squares = [square_on_white(to_rgb_on_white(im)) for im in images]
+    squares = [square_on_white(on_white(im)) for im in images]
     # channels-last throughout: the image arrays already are, the antialiased uint8 resize
     # is fastest on it, and so are the convolutions that follow
     out = torch.empty(

@@ -101,7 +101,7 @@ def retrieval(
     """Pair i is (image i, text i); consecutive blocks of ``gallery`` pairs (all pairs when
     None; a short last block is dropped) are ranked separately and the results averaged.
     Duplicate captions are not merged."""
-    from snellen.metrics.fidelity import rank_and_percentile
+    from snellen.ranking import rank_and_percentile
 
     n = image_emb.shape[0]
     size = n if gallery is None or gallery >= n else gallery

@@ -7,7 +7,6 @@ embedded model under the bare names ``smollm2`` and ``default``. Add a backend w
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from snellen.errors import InputError
 from snellen.llm.base import ChatModel
+from snellen.registry import Registry
 
 Factory = Callable[..., ChatModel]
 
@@ -22,20 +22,18 @@ DEFAULT_MODEL = "smollm2"
 
 # Factories are named by "module:function" so that loading one backend never imports the
 # heavy libraries of another (torch for hf:, llama-cpp for gguf:, httpx for openai:).
-_BACKENDS: dict[str, Factory | str] = {
-    "openai": "snellen.llm.openai:load",
-    "hf": "snellen.llm.hf:load",
-    "gguf": "snellen.llm.gguf:load",
-    "replay": "snellen.llm.replay:load",
-    "smollm2": "snellen.llm.embedded:load",
-}
-
-# Bare names, resolved to a full name first.
-_ALIASES: dict[str, str] = {
-    "default": "smollm2:",
-    "smollm2": "smollm2:",
-    "embedded": "smollm2:",
-}
+BACKENDS: Registry[Factory] = Registry("model backend")
+BACKENDS.register(
+    "openai", "snellen.llm.openai:load", help="openai:MODEL (any OpenAI-compatible endpoint)"
+)
+BACKENDS.register("hf", "snellen.llm.hf:load", help="hf:ID_OR_PATH (transformers)")
+BACKENDS.register("gguf", "snellen.llm.gguf:load", help="gguf:PATH (llama.cpp)")
+BACKENDS.register("replay", "snellen.llm.replay:load", help="replay:FILE (a recorded transcript)")
+# Bare names of the embedded model.
+BACKENDS.register(
+    "smollm2", "snellen.llm.embedded:load", help="the bundled SmolLM2-135M-Instruct",
+    aliases=("default", "embedded"),
+)  # fmt: skip
 
 
 def register_backend(scheme: str, factory: Factory | str, *, replace: bool = False) -> None:
@@ -45,36 +43,28 @@ def register_backend(scheme: str, factory: Factory | str, *, replace: bool = Fal
     """
     if not scheme.isidentifier():
         raise ValueError(f"a backend scheme must be a plain word, not {scheme!r}")
-    if scheme in _BACKENDS and not replace:
+    if scheme in BACKENDS and not replace:
         raise ValueError(f"backend {scheme!r} is already registered (pass replace=True)")
-    _BACKENDS[scheme] = factory
+    BACKENDS.register(scheme, factory, replace=True)
 
 
 def backends() -> list[str]:
     """The registered schemes."""
-    return sorted(_BACKENDS)
-
-
-def _factory(scheme: str) -> Factory:
-    entry = _BACKENDS[scheme]
-    if isinstance(entry, str):
-        module, _, attr = entry.partition(":")
-        entry = getattr(importlib.import_module(module), attr)
-        _BACKENDS[scheme] = entry
-    return entry
+    return sorted(BACKENDS)
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; aliases resolved first."""
-    full = _ALIASES.get(name.strip(), name.strip())
+    """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; bare names of the embedded model
+    (``smollm2``, ``default``) resolved first."""
+    full = name.strip()
     scheme, sep, rest = full.partition(":")
-    if not sep or scheme not in _BACKENDS:
-        known = ", ".join(f"{s}:..." for s in backends() if s != "smollm2")
-        raise InputError(
-            f"unknown model {name!r}: name a model as one of {known}, or 'smollm2' "
-            f"(the embedded default){_path_hint(name.strip())}"
-        )
-    return scheme, rest
+    if scheme in BACKENDS and (sep or BACKENDS.canonical(scheme) == DEFAULT_MODEL):
+        return BACKENDS.canonical(scheme), rest
+    known = ", ".join(f"{s}:..." for s in backends() if s != DEFAULT_MODEL)
+    raise InputError(
+        f"unknown model {name!r}: name a model as one of {known}, or 'smollm2' "
+        f"(the embedded default){_path_hint(full)}"
+    )
 
 
 def _path_hint(name: str) -> str:
@@ -93,7 +83,7 @@ def load_model(name: str = DEFAULT_MODEL, **options: Any) -> ChatModel:
     """The chat model named ``name`` (see the module docstring); ``options`` go to the
     backend (for example ``base_url=``, ``api_key=``, ``concurrency=`` for ``openai:``)."""
     scheme, rest = split_name(name)
-    factory = _factory(scheme)
+    factory = BACKENDS.get(scheme)
     # Unset options (None) fall back to the backend's defaults, so a command line can pass
     # every flag through; a set option the backend has no use for is an error, not ignored.
     given = {k: v for k, v in options.items() if v is not None}

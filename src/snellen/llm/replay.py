@@ -24,18 +24,17 @@ named in the prompt: "... and a guitar in the middle ..." is about "guitar"). Th
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from snellen.errors import InputError
 from snellen.llm.base import (
     ChatModel,
     ChatReply,
@@ -44,8 +43,9 @@ from snellen.llm.base import (
     LLMError,
     estimate_tokens,
 )
-
-TSV_COLUMNS = 9
+from snellen.transcripts import TSV_COLUMNS as TSV_COLUMNS  # re-exported
+from snellen.transcripts import read_transcript
+from snellen.transcripts import unescape as unescape  # re-exported
 
 # How recorded prompts name their concept, tried in order.
 CONCEPT_PATTERNS = (
@@ -53,8 +53,6 @@ CONCEPT_PATTERNS = (
     re.compile(r"\bthat draws an? (.+?)\s*[.?!]?\s*$", re.IGNORECASE),
     re.compile(r"\bdraws? an? (.+?)\s*[.?!]?\s*$", re.IGNORECASE),
 )
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
 
 
 @dataclass(frozen=True)
@@ -75,11 +73,6 @@ class Recording:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def unescape(text: str) -> str:
-    """Undo the transcript escapes: ``\\n`` -> newline, ``\\t`` -> tab, ``\\\\`` -> ``\\``."""
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)
-
-
 def concept_of(prompt: str) -> str | None:
     """The concept a drawing prompt names, or None."""
     for pattern in CONCEPT_PATTERNS:
@@ -96,32 +89,25 @@ def normalise_concept(concept: str) -> str:
 
 
 def read_tsv(path: Path) -> list[Recording]:
-    csv.field_size_limit(sys.maxsize)
+    try:
+        rows = read_transcript(path)
+    except InputError as e:
+        raise LLMConfigError(str(e)) from None
     out: list[Recording] = []
     seen: Counter[str] = Counter()
-    with path.open(newline="", encoding="utf-8") as f:
-        for lineno, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) != TSV_COLUMNS:
-                raise LLMConfigError(
-                    f"{path}, line {lineno}: a transcript row has {TSV_COLUMNS} tab-separated "
-                    f"columns (prompt, reply, flags..., model in column 4), this one {len(row)}; "
-                    "check the file is a transcript TSV, or write snellen JSONL instead"
-                )
-            prompt = unescape(row[0])
-            out.append(
-                Recording(
-                    prompt=prompt,
-                    text=unescape(row[1]),
-                    model=row[3].strip() or "unknown",
-                    concept=concept_of(prompt),
-                    sample_index=seen[prompt],
-                    line=lineno,
-                    messages=({"role": "user", "content": prompt},),
-                )
+    for row in rows:
+        out.append(
+            Recording(
+                prompt=row.prompt,
+                text=row.reply,
+                model=row.model,
+                concept=concept_of(row.prompt),
+                sample_index=seen[row.prompt],
+                line=row.line,
+                messages=({"role": "user", "content": row.prompt},),
             )
-            seen[prompt] += 1
+        )
+        seen[row.prompt] += 1
     return out
 
 

@@ -19,27 +19,21 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from snellen.ranking import rank_and_percentile
+from snellen.score.base import Scorer
+
+__all__ = [
+    "Fidelity",
+    "aggregate",
+    "candidate_set",
+    "fidelity",
+    "fidelity_from_embeddings",
+    "rank_and_percentile",
+    "ranks_of_true",
+]
+
+
 GROUP_COLUMNS = ("category", "language", "model", "round")
-
-
-def rank_and_percentile(
-    sim: torch.Tensor, truth: torch.Tensor, valid: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ranks (1 = best) and percentiles of candidate ``truth[i]`` in row ``i`` of ``sim``
-    [N, C]. ``valid`` [N, C] (bool) restricts each row's candidates (e.g. to its category)."""
-    sim = sim.double()
-    n_rows = sim.shape[0]
-    true = sim[torch.arange(n_rows), truth].unsqueeze(1)
-    if valid is None:
-        valid = torch.ones_like(sim, dtype=torch.bool)
-    others = valid.clone()
-    others[torch.arange(n_rows), truth] = False
-    above = ((sim > true) & others).sum(1).double()
-    ties = ((sim == true) & others).sum(1).double()
-    n = valid.sum(1).double()
-    pct = 100.0 * (n - 1 - above - ties / 2) / (n - 1)
-    pct = torch.where(n >= 2, pct, torch.full_like(pct, float("nan")))
-    return (above + 1).long(), pct
 
 
 def ranks_of_true(sim: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
@@ -95,7 +89,9 @@ class Fidelity:
     plus any given up front.
     """
 
-    def __init__(self, scorer: Any, candidates: Mapping[str, Sequence[str]] | None = None) -> None:
+    def __init__(
+        self, scorer: Scorer, candidates: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.scorer = scorer
         self._initial = {k: list(v) for k, v in (candidates or {}).items()}
         self.reset()
@@ -150,7 +146,7 @@ class Fidelity:
 
 
 def fidelity(
-    scorer: Any,
+    scorer: Scorer,
     images: Sequence[Image.Image],
     descriptions: Sequence[str],
     categories: Sequence[str],
@@ -171,9 +167,11 @@ def aggregate(
     data: pd.DataFrame | Iterable[Mapping[str, Any]],
     value: str = "percentile",
     by: Sequence[str] = GROUP_COLUMNS,
+    combos: Sequence[Sequence[str]] = (),
 ) -> dict[str, pd.DataFrame]:
     """Mean, standard deviation and count of ``value`` overall (``"all"``), per column of
-    ``by`` present in the data, and per (category, language) when both are present.
+    ``by`` present in the data, per (category, language) when both are present, and per
+    each column combination of ``combos`` (filed under the comma-joined names).
     NaN values (nothing to rank against) are left out."""
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
     frame = frame[frame[value].notna()] if value in frame else frame.iloc[0:0]
@@ -191,4 +189,9 @@ def aggregate(
         tables["category,language"] = summarise(
             frame.groupby(["category", "language"], dropna=False)
         ).reset_index()
+    for cols in combos:
+        if all(c in frame.columns for c in cols):
+            tables[",".join(cols)] = summarise(
+                frame.groupby(list(cols), dropna=False)
+            ).reset_index()
     return tables

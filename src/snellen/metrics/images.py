@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from snellen.clip.model import square_on_white, to_rgb_on_white
 from snellen.errors import InputError
+from snellen.imaging import on_white, square_on_white
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
@@ -40,7 +40,7 @@ def open_image(image: Image.Image | str | Path) -> Image.Image:
 
 def clean_resize(image: Image.Image | str | Path, size: int) -> np.ndarray:
     """float32 [size, size, 3] in [0, 255]: the convention above, for one image."""
-    im = square_on_white(to_rgb_on_white(open_image(image)))
+    im = square_on_white(on_white(open_image(image)))
     rgb = np.asarray(im, dtype=np.float32)
     if im.size == (size, size):
         return rgb

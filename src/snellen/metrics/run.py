@@ -1,22 +1,20 @@
 """Scoring a check-up run: fidelity, diversity and (with a reference folder) realism of its
-rendered drawings, written into the run (``metrics`` and per-drawing ``fidelity`` records)
-and to ``RUN/metrics.json``.
+rendered drawings, and every aggregate the report shows, written into the run (``metrics``
+and per-drawing ``fidelity`` records) and to ``RUN/metrics.json``.
 
-Reads the run's ``drawings`` records; the fields used are ``key``, ``concept_id``,
-``category``, ``description``, ``language``, ``model``, ``sample``, ``round``, ``status``,
-``image`` (an artifact reference or a path) and, when present, ``task``. Only drawings
-with status ``ok`` and an image are scored; every description in the run (failed drawings
-included) is a fidelity candidate for its category.
+Reads the run's typed records (:class:`~snellen.records.checkup.Drawing`,
+:class:`~snellen.records.checkup.Recognition`). Only drawings with status ``ok`` and an
+image are scored; every description in the run (failed drawings included) is a fidelity
+candidate for its category. The result is one :class:`~snellen.records.scores.MetricsSummary`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +24,36 @@ from PIL import Image
 
 from snellen.errors import InputError
 from snellen.metrics.fidelity import Fidelity, aggregate
+from snellen.metrics.summary import as_run, summarise_run, write_json, write_summary
+from snellen.records.checkup import DRAWINGS, Drawing
+from snellen.records.scores import (
+    FIDELITY,
+    METRICS,
+    UNDEFINED_FIDELITY,
+    DiversitySummary,
+    FidelityScore,
+    FidelitySummary,
+    MetricsSummary,
+    RealismScores,
+    RealismSummary,
+    Tables,
+)
+from snellen.score.base import Scorer
+from snellen.store import Run
 
-DRAWINGS = "drawings"
-FIDELITY = "fidelity"
-METRICS = "metrics"
+__all__ = [
+    "FIDELITY",
+    "GROUPS",
+    "METRICS",
+    "drawing_images",
+    "score_run",
+    "summarise_run",
+    "write_summary",
+]
+
 GROUPS = ("task", "category", "language", "model", "round")
+# further fidelity tables the report shows: the paper's bars, and fidelity per round
+COMBOS = (("task", "category", "language"), ("task", "round"), ("task", "round", "language"))
 
 
 def _records_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -47,17 +70,15 @@ def _records_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _open(run: Any, ref: str) -> Image.Image:
-    from snellen.clip.data import resolve_image
-
-    im = Image.open(resolve_image(run, ref))
+def _open(run: Run, ref: str) -> Image.Image:
+    im = Image.open(run.resolve_image(ref))
     im.load()
     return im
 
 
 def score_run(
-    run_or_path: Any,
-    scorer: Any = None,
+    run_or_path: Run | str | os.PathLike[str],
+    scorer: Scorer | str | None = None,
     reference: str | Path | None = None,
     *,
     lpips_weights: str | Path | None = None,
@@ -69,35 +90,29 @@ def score_run(
     device: str | None = None,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Score the drawings of a run and store the results in it; returns the metrics dict
-    (the content of ``RUN/metrics.json``). ``scorer`` is a :class:`~snellen.score.Scorer`, a
+) -> MetricsSummary:
+    """Score the drawings of a run and store the results in it; returns the summary (its
+    :meth:`~snellen.records.scores.MetricsSummary.to_json` is ``RUN/metrics.json``). ``scorer`` is a :class:`~snellen.score.Scorer`, a
     registry name, or None for ``snellen-shapes``; ``device`` is for the scorer named by a
     string and for the metric networks (default: CUDA when present)."""
-    from snellen.score import DEFAULT_SCORER, Scorer, load_scorer
-    from snellen.store import Run
+    from snellen.score import DEFAULT_SCORER, load_scorer
 
     t0 = time.monotonic()
-    if not isinstance(run_or_path, Run) and not (Path(run_or_path) / "records.sqlite").exists():
-        raise InputError(f"{run_or_path} is not a snellen run directory (no records.sqlite)")
-    run = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path)
+    run = as_run(run_or_path)
     say = log or (lambda _m: None)
-    drawings = list(run.records(DRAWINGS))
+    drawings = list(run.load_records(Drawing))
     if not drawings:
         raise InputError(
             f"{run.path} has no '{DRAWINGS}' records to score (kinds present: "
             f"{', '.join(run.kinds()) or 'none'}); score the output of `snellen checkup`"
         )
-    for field in ("category", "description", "status"):
-        if any(field not in r for r in drawings):
-            raise InputError(f"{run.path}: '{DRAWINGS}' records lack the field {field!r}")
-    ok = [r for r in drawings if r["status"] == "ok" and r.get("image")]
+    ok = [d for d in drawings if d.ok]
     if not isinstance(scorer, Scorer):
         scorer = load_scorer(scorer or DEFAULT_SCORER, **({"device": device} if device else {}))
     say(f"{len(ok)} of {len(drawings)} drawings rendered; scoring with {scorer.name}")
 
     fid = Fidelity(scorer)
-    fid.add_candidates([r["description"] for r in drawings], [r["category"] for r in drawings])
+    fid.add_candidates([d.description for d in drawings], [d.category for d in drawings])
     bar = None
     if progress:
         from tqdm import tqdm
@@ -106,17 +121,17 @@ def score_run(
     for i in range(0, len(ok), batch_size):
         batch = ok[i : i + batch_size]
         fid.update(
-            [_open(run, r["image"]) for r in batch],
-            [r["description"] for r in batch],
-            [r["category"] for r in batch],
+            [_open(run, str(d.image)) for d in batch],
+            [d.description for d in batch],
+            [d.category for d in batch],
             meta=[
                 {
-                    "drawing": r["key"],
-                    "concept_id": r.get("concept_id"),
-                    **{g: r.get(g) for g in GROUPS if g != "category"},
-                    "sample": r.get("sample"),
+                    "drawing": d.key,
+                    "concept_id": d.concept_id,
+                    **{g: getattr(d, g) for g in GROUPS if g != "category"},
+                    "sample": d.sample,
                 }
-                for r in batch
+                for d in batch
             ],  # fmt: skip
         )
         if bar is not None:
@@ -126,39 +141,46 @@ def score_run(
     per_image = fid.compute()
     non_standard = bool(not scorer.labels.get("standard", True))
     fid_label = f"fidelity[{scorer.name}{', non-standard' if non_standard else ''}]"
-    if len(per_image):
-        run.put_many(
-            FIDELITY,
-            (
-                (f"{row['drawing']}|{scorer.name}", {**row, "scorer": scorer.name})
-                for row in _records_table(per_image)
-            ),
+    scores = [
+        FidelityScore(
+            **{k: v for k, v in row.items() if k in _FIDELITY_FIELDS},
+            scorer=scorer.name,
+            undefined=None if row.get("percentile") is not None else UNDEFINED_FIDELITY,
         )
-    tables = aggregate(per_image, "percentile", GROUPS) if len(per_image) else {}
+        for row in _records_table(per_image)
+    ]
+    run.put_records(scores)
+    tables = aggregate(per_image, "percentile", GROUPS, COMBOS) if len(per_image) else {}
     notes: list[str] = []
     if non_standard:
         notes.append(f"{fid_label}: {scorer.labels.get('note', 'non-standard scorer')}")
     domain = scorer.labels.get("domain", "")
-    off_domain = sorted({r["category"] for r in ok} - {"shapes"}) if domain == "VAD shapes" else []
+    off_domain = sorted({d.category for d in ok} - {"shapes"}) if domain == "VAD shapes" else []
+    not_meaningful_reason = None
     if off_domain:
-        notes.append(
-            f"{scorer.name} was trained on shapes only; fidelity for {', '.join(off_domain)} is a "
-            "rough indication (name a real CLIP with --scorer for these)"
+        not_meaningful_reason = (
+            f"{scorer.name} was trained on shapes only: its fidelity for "
+            f"{', '.join(off_domain)} is not meaningful (name a real CLIP with --scorer for these)"
         )
-    metrics: dict[str, Any] = {
-        "run": str(run.path),
-        "scorer": {"name": scorer.name, **scorer.labels},
-        "drawings": len(drawings),
-        "rendered": len(ok),
-        "fidelity": {
-            "metric": fid_label,
-            "standard": not non_standard,
-            "definition": "percentile rank of the true description among all descriptions of "
-            "the same category in the run: 100*(N-1-above-ties/2)/(N-1); 100 = ranked first",
-            "overall": _records_table(tables["all"])[0] if tables else None,
-            "by": {k: _records_table(v) for k, v in tables.items() if k != "all"},
-        },
-    }
+        notes.append(not_meaningful_reason)
+    undefined = _undefined(scores)
+    if undefined:
+        n = sum(r["drawings"] for r in undefined)
+        notes.append(f"fidelity of {n} drawing(s) is undefined: {UNDEFINED_FIDELITY}")
+    fidelity_summary = FidelitySummary(
+        metric=fid_label,
+        standard=not non_standard,
+        definition="percentile rank of the true description among all descriptions of "
+        "the same category in the run: 100*(N-1-above-ties/2)/(N-1); 100 = ranked first",
+        overall=_records_table(tables["all"])[0] if tables else None,
+        by=Tables({k: _records_table(v) for k, v in tables.items() if k != "all"}),
+        undefined=undefined or None,
+        undefined_reason=UNDEFINED_FIDELITY if undefined else None,
+        not_meaningful=off_domain or None,
+        not_meaningful_reason=not_meaningful_reason,
+    )
+    diversity_summary = None
+    realism_summary = None
 
     if diversity:
         from snellen.metrics.diversity import Diversity, lpips_distance, summarise
@@ -169,28 +191,32 @@ def score_run(
         for i in range(0, len(ok), batch_size):
             batch = ok[i : i + batch_size]
             div.update(
-                [_open(run, r["image"]) for r in batch],
-                [tuple(r.get(k) for k in keys) for r in batch],
-                meta=[{k: r.get(k) for k in keys} for r in batch],
+                [_open(run, str(d.image)) for d in batch],
+                [tuple(getattr(d, k) for k in keys) for d in batch],
+                meta=[{k: getattr(d, k) for k in keys} for d in batch],
             )
         groups = div.compute()
         div_label = f"diversity[{dist.label}]"
-        metrics["diversity"] = {
-            "metric": div_label,
-            "standard": dist.standard,
-            "definition": "mean pairwise distance between the images of one (task, concept, "
+        diversity_summary = DiversitySummary(
+            metric=div_label,
+            standard=dist.standard,
+            definition="mean pairwise distance between the images of one (task, concept, "
             "language, model, round); groups with fewer than two images are left out",
-            "resize": f"clean-fid convention to {div.size}x{div.size}, rounded to 8 bits, "
+            resize=f"clean-fid convention to {div.size}x{div.size}, rounded to 8 bits, "
             "scaled to [-1, 1]",
-            "groups": int(groups["diversity"].notna().sum()) if len(groups) else 0,
-            "by": {
-                "task,category,language": _records_table(
-                    summarise(groups, ["task", "category", "language"])
-                ),
-                "language": _records_table(summarise(groups, ["language"])),
-                "model": _records_table(summarise(groups, ["model"])),
-            },
-        }
+            groups=int(groups["diversity"].notna().sum()) if len(groups) else 0,
+            by=Tables(
+                {
+                    ",".join(cols): _records_table(summarise(groups, list(cols)))
+                    for cols in (
+                        ("task", "category", "language"),
+                        ("language",),
+                        ("model",),
+                        ("task", "language"),
+                    )
+                }
+            ),  # fmt: skip
+        )
         if not dist.standard:
             notes.append(
                 f"{div_label}: EfficientNet-Lite0 features with uniform weights, not LPIPS; "
@@ -206,36 +232,53 @@ def score_run(
         overall = Realism(reference, feats)
         # features once per drawing; the per-language scores take subsets of them
         features = torch.cat(
-            [feats([_open(run, r["image"]) for r in ok[i : i + batch_size]]) for i in range(0, len(ok), batch_size)]
+            [feats([_open(run, str(d.image)) for d in ok[i : i + batch_size]]) for i in range(0, len(ok), batch_size)]
         ) if ok else torch.zeros(0, 1)  # fmt: skip
-        result = overall.score_features(features)
         by_language = {}
-        for lang in sorted({r["language"] for r in ok}):
-            idx = [i for i, r in enumerate(ok) if r["language"] == lang]
+        for lang in sorted({d.language for d in ok}):
+            idx = [i for i, d in enumerate(ok) if d.language == lang]
             if len(idx) >= 2:
-                by_language[lang] = overall.score_features(features[idx])
-        metrics["realism"] = {**result, "reference": str(reference), "by_language": by_language}
+                by_language[lang] = RealismScores.from_plain(overall.score_features(features[idx]))
+        realism_summary = RealismSummary(
+            RealismScores.from_plain(overall.score_features(features)), str(reference), by_language
+        )
         if not feats.standard:
             notes.append(
                 f"fid/kid[{feats.label}]: EfficientNet-Lite0 features, not Inception-v3; "
                 "pass --inception-weights for the standard FID"
             )
-    metrics["labels"] = notes
-    metrics["seconds"] = round(time.monotonic() - t0, 2)
+    base = summarise_run(run, fidelity_summary.meaningful, scorer.name)
+    summary = replace(
+        base,
+        scorer={"name": scorer.name, **scorer.labels},
+        fidelity=fidelity_summary,
+        diversity=diversity_summary,
+        realism=realism_summary,
+        labels=tuple(notes),
+        seconds=round(time.monotonic() - t0, 2),
+    )
     from snellen.store.run import content_key
 
     key = content_key(scorer.name, str(reference), str(lpips_weights), str(inception_weights))
+    metrics = summary.to_json()
     run.put(METRICS, key, metrics)
-    _write_json(run.path / "metrics.json", metrics)
-    return metrics
+    write_json(run.path / "metrics.json", metrics)
+    return summary
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, default=str)
-    os.replace(tmp, path)
+_FIDELITY_FIELDS = {f for f in FidelityScore.columns() if f not in ("scorer", "undefined")}
 
 
-def drawing_images(run: Any, records: Iterable[dict[str, Any]]) -> list[Image.Image]:
-    return [_open(run, r["image"]) for r in records]
+def _undefined(scores: Iterable[FidelityScore]) -> list[dict[str, Any]]:
+    """Per category: the drawings whose fidelity is undefined and their candidate count."""
+    out: dict[str, dict[str, Any]] = {}
+    for s in scores:
+        if s.percentile is None:
+            row = out.setdefault(s.category, {"category": s.category, "drawings": 0,
+                                              "candidates": s.candidates})  # fmt: skip
+            row["drawings"] += 1
+    return list(out.values())
+
+
+def drawing_images(run: Run, records: Iterable[Drawing]) -> list[Image.Image]:
+    return [_open(run, str(d.image)) for d in records if d.image]

@@ -4,23 +4,16 @@ pool of local processes today and Ray tasks tomorrow can carry them unchanged.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-LANGUAGES: tuple[str, ...] = ("processing", "tikz", "matplotlib", "turtle", "svg")
+from snellen.records import Record
+from snellen.records.checkup import Status
+from snellen.render.languages import language_names
 
+__all__ = ["LANGUAGES", "LanguageRenderer", "RenderJob", "RenderResult", "Status"]
 
-class Status(StrEnum):
-    """What became of one program. Every failure also carries a human-readable reason."""
-
-    OK = "ok"
-    BLANK = "blank"  # ran, but the image is a single flat colour
-    NO_CODE = "no_code"  # no program could be found in the input
-    COMPILE_ERROR = "compile_error"
-    RUNTIME_ERROR = "runtime_error"
-    TIMEOUT = "timeout"
-    MEMORY = "memory"
-    KILLED = "killed"  # stopped by the sandbox for something else (signal, forbidden call)
+# the names of the registered languages, in order (each one's facts: snellen.render.languages)
+LANGUAGES: tuple[str, ...] = language_names()
 
 
 @dataclass(frozen=True)
@@ -35,9 +28,15 @@ class RenderJob:
 
 
 @dataclass
-class RenderResult:
+class RenderResult(Record):
     """The outcome of one :class:`RenderJob`. ``png`` is the image at the program's own
-    canvas size; ``square_png`` the normalised square copy when one was asked for."""
+    canvas size; ``square_png`` the normalised square copy when one was asked for.
+
+    Not frozen: a renderer fills it in step by step inside its worker. Once it leaves the
+    render package it is only read; what a run keeps of it is a frozen
+    :class:`~snellen.records.checkup.Drawing` (or ``Reference``)."""
+
+    kind: ClassVar[str] = "render"
 
     id: str
     language: str
@@ -55,6 +54,17 @@ class RenderResult:
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
+
+    def record_key(self) -> str:
+        return self.id
+
+    def to_row(self) -> dict[str, Any]:
+        """The outcome without the image bytes (those go to the artifact store)."""
+        return {
+            "id": self.id, "language": self.language, "status": self.status.value,
+            "reason": self.reason, "seconds": self.seconds, "width": self.width,
+            "height": self.height,
+        }  # fmt: skip
 
 
 class LanguageRenderer:

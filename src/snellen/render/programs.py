@@ -8,11 +8,9 @@ killed run resumes where it stopped; ``results.parquet`` is exported at the end.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,16 +19,12 @@ from typing import Any
 from snellen.errors import InputError
 from snellen.render.base import LANGUAGES, RenderJob, RenderResult, Status
 from snellen.render.extract import detect_language, extract_code
-from snellen.render.registry import check_language
+from snellen.render.languages import canonical as check_language
+from snellen.render.languages import read_suffixes
+from snellen.transcripts import read_transcript
 
 FORMATS = ("dir", "jsonl", "transcripts")
-EXTENSIONS = {
-    ".pde": "processing",
-    ".tex": "tikz",
-    ".svg": "svg",
-    ".py": None,
-    ".java": "processing",
-}
+EXTENSIONS = read_suffixes()  # file suffix -> language (None: decided by the imports)
 KIND = "render"
 
 
@@ -106,14 +100,13 @@ def read_jsonl(path: Path, language: str | None) -> Iterator[Program]:
 
 
 def read_transcripts(path: Path, language: str | None) -> Iterator[Program]:
-    csv.field_size_limit(sys.maxsize)
     lang = language or "processing"
-    with open(path, newline="") as f:
-        for n, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if len(row) < 2:
-                raise InputError(f"{path}:{n}: expected tab-separated prompt and reply columns")
-            found = extract_code(row[1], lang)
-            yield Program(f"{path.stem}/{n}", lang, found.code, f"{path}:{n}", found.method)
+    for row in read_transcript(path):
+        # the reply as written: extract_code undoes its literal escapes itself
+        found = extract_code(row.raw_reply, lang)
+        yield Program(
+            f"{path.stem}/{row.line}", lang, found.code, f"{path}:{row.line}", found.method
+        )
 
 
 def read_programs(

@@ -95,6 +95,9 @@ class ForkingRenderer(LanguageRenderer):
         self.workspace = ""
         self.oom_kills = lambda: 0
         self.sandbox: sandbox.JobSandbox | None = None
+        #: the per-program sandbox layers the last child reported applied (rlimits,
+        #: landlock, seccomp); a mechanism the kernel lacks is missing from it
+        self.job_layers: list[str] = []
 
     def _job_sandbox(self, job_dir: str) -> sandbox.JobSandbox:
         # prepared once, in the parent, so a child only has to switch it on
@@ -122,6 +125,7 @@ class ForkingRenderer(LanguageRenderer):
     # -- child -------------------------------------------------------------------------
     def _child(self, job: RenderJob, job_dir: str, wfd: int) -> None:
         payload: dict[str, Any]
+        layers: list[str] = []  # the per-program sandbox layers this child got
         try:
             sandbox.die_with_parent()
             # a full disk quota should raise in the program, not kill it silently
@@ -135,7 +139,7 @@ class ForkingRenderer(LanguageRenderer):
                     memory=None,
                     processes=None,
                 )
-                self._job_sandbox(job_dir).apply(limits)
+                layers = self._job_sandbox(job_dir).apply(limits)
             # nothing but the result pipe: not the worker's protocol, not a JVM's pipes
             os.closerange(3, wfd)
             os.closerange(wfd + 1, 65536)
@@ -158,6 +162,7 @@ class ForkingRenderer(LanguageRenderer):
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a status
             status, reason = classify(exc)
             payload = {"status": status.value, "reason": reason}
+        payload["layers"] = layers
         try:
             sys.stdout.flush()
         except BaseException:  # noqa: BLE001
@@ -217,6 +222,7 @@ class ForkingRenderer(LanguageRenderer):
             return result
         if chunks:
             payload = json.loads(b"".join(chunks))
+            self.job_layers = list(payload.get("layers") or [])
             result.status = Status(payload["status"])
             result.reason = truncate(payload.get("reason", ""))
             if "png" in payload:

@@ -1,33 +1,24 @@
-"""Languages are looked up by name: each maps to the import path of its renderer class, so a
-worker imports only the renderers it is asked to use."""
+"""Renderers by language name: a thin view of :mod:`snellen.render.languages`, where each
+language's renderer is registered."""
 
 from __future__ import annotations
 
-import importlib
+from snellen.render.base import LanguageRenderer
+from snellen.render.languages import LANGUAGES, canonical
+from snellen.render.languages import renderer_class as _renderer_class
 
-from snellen.errors import InputError
-from snellen.render.base import LANGUAGES, LanguageRenderer
-
-RENDERERS: dict[str, str] = {
-    "processing": "snellen.render.processing:ProcessingRenderer",
-    "tikz": "snellen.render.tikz:TikzRenderer",
-    "matplotlib": "snellen.render.mpl:MatplotlibRenderer",
-    "turtle": "snellen.render.turtles:TurtleRenderer",
-    "svg": "snellen.render.svg:SvgRenderer",
-}
+__all__ = ["PYTHON_LANGUAGES", "check_language", "renderer_class"]
 
 # Renderers that run each program in a forked child of a warm Python interpreter.
-PYTHON_LANGUAGES = ("matplotlib", "turtle")
+PYTHON_LANGUAGES = tuple(n for n in LANGUAGES if LANGUAGES.get(n).python)
 
 
 def check_language(language: str) -> str:
-    name = language.strip().lower()
-    if name not in RENDERERS:
-        raise InputError(f"unknown language {language!r}; choose one of: {', '.join(LANGUAGES)}")
-    return name
+    """The canonical name of ``language``; an error naming the known languages otherwise."""
+    return canonical(language)
 
 
 def renderer_class(language: str) -> type[LanguageRenderer]:
     """The renderer class for ``language`` (imported on first use)."""
-    module, _, name = RENDERERS[check_language(language)].partition(":")
-    return getattr(importlib.import_module(module), name)
+    cls: type[LanguageRenderer] = _renderer_class(language)
+    return cls

@@ -19,9 +19,11 @@ Two layers, both built from kernel mechanisms that need no helper binary:
   - **seccomp**: no socket except AF_UNIX, no ptrace, mount, namespaces, bpf, perf, kexec,
     modules, keyrings, ``kill`` of process groups.
 
-* :func:`confine_job` adds a tighter layer inside a forked per-program child (the Python
+* :class:`JobSandbox` adds a tighter layer inside a forked per-program child (the Python
   languages): CPU-seconds and address-space limits, Landlock write access to the job's own
-  directory only, and seccomp that forbids ``execve``, ``fork`` and every socket.
+  directory only, and seccomp that forbids ``execve``, ``fork`` and every socket. It is
+  prepared once in the worker; :meth:`JobSandbox.apply` switches it on in each child and
+  returns the layers it applied (the renderer keeps them, see ``ForkingRenderer.job_layers``).
 
 Every mechanism degrades gracefully: when the kernel or the machine lacks one, it is
 skipped and the returned :class:`SandboxReport` says so (the report goes into the run
@@ -504,9 +506,8 @@ def _python_paths() -> list[str]:
             and ("site-packages" in entry or entry.startswith(sys.base_prefix))
         ):
             paths.add(entry)
-    import snellen
-
-    paths.add(os.path.dirname(os.path.abspath(snellen.__file__)))
+    # the snellen package itself (this file is snellen/render/sandbox.py)
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     return sorted(paths)
 
 
@@ -703,20 +704,3 @@ def confine_worker(
             "runs as root: the interpreter or its packages may not be readable by another user",
         )
     return report
-
-
-def confine_job(job_dir: str, limits: Limits, *, extra_read: Iterable[str] = ()) -> list[str]:
-    """Tighten the sandbox inside a forked per-program child: rlimits, write access to
-    ``job_dir`` only, no exec/fork/sockets. Returns the layers applied; never raises for a
-    missing mechanism (the worker layer still holds)."""
-    applied = []
-    with contextlib.suppress(OSError, ValueError):
-        apply_rlimits(limits)
-        applied.append("rlimits")
-    with contextlib.suppress(OSError):
-        landlock_restrict(default_read_paths(extra_read), [job_dir])
-        applied.append("landlock")
-    with contextlib.suppress(ImportError, OSError, RuntimeError):
-        seccomp_job_filter()
-        applied.append("seccomp")
-    return applied

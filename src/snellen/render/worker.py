@@ -17,7 +17,7 @@ import struct
 import sys
 import time
 import traceback
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from typing import IO, Any
 
 from snellen.render import sandbox
@@ -130,10 +130,13 @@ class Worker:
             )  # fmt: skip
         finally:
             shutil.rmtree(job_dir, ignore_errors=True)
-        result.id, result.language = job.id, job.language
-        result.reason = truncate(result.reason or "")
-        result.seconds = time.monotonic() - t0
-        return result
+        return replace(
+            result,
+            id=job.id,
+            language=job.language,
+            reason=truncate(result.reason or ""),
+            seconds=time.monotonic() - t0,
+        )
 
     def close(self) -> None:
         for r in self.renderers.values():

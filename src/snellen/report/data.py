@@ -1,18 +1,20 @@
-"""What a report shows, read from a run directory: the records of the check-up tasks, the
-per-drawing scores and the aggregate metrics written by the scoring step, the manifest."""
+"""What a report shows, read from a run directory: the typed records of the check-up tasks,
+the per-drawing fidelity and the metric summary written by the scoring step
+(``metrics.json``), and the manifest. Nothing here computes an aggregate: a run without a
+``metrics.json`` gets its summary from :func:`snellen.metrics.summary.summarise_run`."""
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DRAWINGS = "drawings"
-RECOGNITION = "recognition"
-# Per-drawing score records of the scoring step: kind -> the fields holding the percentile.
-FIDELITY_KINDS = {"fidelity": ("percentile", "fidelity")}
+from snellen.records.checkup import Drawing, Recognition, Reference
+from snellen.records.scores import FidelityScore, MetricsSummary
+from snellen.store import Run
+
+__all__ = ["ReportData", "load_report_data"]
 
 
 @dataclass
@@ -21,16 +23,13 @@ class ReportData:
 
     path: Path
     manifest: dict[str, Any]
-    drawings: list[dict[str, Any]]
-    recognition: list[dict[str, Any]]
+    drawings: list[Drawing]
+    recognition: list[Recognition]
+    metrics: MetricsSummary
     fidelity: dict[str, float] = field(default_factory=dict)  # drawing key -> percentile
-    # (task, category, language) -> mean pairwise distance within a concept
-    diversity: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    diversity_label: str = ""
-    realism: list[tuple[str, str, float]] = field(default_factory=list)  # (set, metric, value)
-    metric_labels: list[str] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    _run: Any = None
+    # concept id -> artifact ref of the concept's reference rendering (when it has one)
+    references: dict[str, str] = field(default_factory=dict)
+    _run: Run | None = None
 
     def artifact(self, ref: str | None) -> bytes | None:
         if not ref or self._run is None:
@@ -39,60 +38,34 @@ class ReportData:
         return path.read_bytes() if path.exists() else None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _read_metrics(data: ReportData, metrics: dict[str, Any]) -> None:
-    """Diversity, realism and the non-standard labels from ``metrics.json``."""
-    data.metrics = metrics
-    data.metric_labels = [str(x) for x in metrics.get("labels") or []]
-    div = metrics.get("diversity") or {}
-    data.diversity_label = str(div.get("metric", ""))
-    for row in (div.get("by") or {}).get("task,category,language") or []:
-        value = _number(row.get("mean"))
-        if value is not None:
-            key = (
-                str(row.get("task") or "draw"),
-                str(row.get("category")),
-                str(row.get("language")),
-            )
-            data.diversity[key] = value
-    realism = metrics.get("realism") or {}
-    for name, value in realism.items():
-        if name.startswith(("fid[", "kid[")) and _number(value) is not None:
-            data.realism.append(("all", name, float(value)))
-    for language, scores in sorted((realism.get("by_language") or {}).items()):
-        for name, value in (scores or {}).items():
-            if name.startswith(("fid[", "kid[")) and _number(value) is not None:
-                data.realism.append((language, name, float(value)))
-
-
-def load_report_data(run: Any) -> ReportData:
+def load_report_data(run: Run | str | Path) -> ReportData:
     """The report's view of ``run`` (a :class:`~snellen.store.Run` or its directory)."""
-    from snellen.store import Run
+    from snellen.metrics.summary import summarise_run
 
     if not isinstance(run, Run):
         run = Run(run)
+    metrics_path = run.path / "metrics.json"
+    metrics = (
+        MetricsSummary.from_row(json.loads(metrics_path.read_text()))
+        if metrics_path.exists()
+        else summarise_run(run)
+    )
     data = ReportData(
         path=run.path,
         manifest=run.manifest,
-        drawings=list(run.records(DRAWINGS)),
-        recognition=list(run.records(RECOGNITION)),
+        drawings=list(run.load_records(Drawing)),
+        recognition=list(run.load_records(Recognition)),
+        metrics=metrics,
         _run=run,
     )
-    metrics_path = run.path / "metrics.json"
-    if metrics_path.exists():
-        _read_metrics(data, json.loads(metrics_path.read_text()))
-    scorer = (data.metrics.get("scorer") or {}).get("name")
-    for kind, names in FIDELITY_KINDS.items():
-        for rec in run.records(kind):
-            # A run scored with several scorers keeps each; show the one metrics.json names.
-            if scorer and rec.get("scorer") not in (None, scorer):
-                continue
-            value = next((rec[n] for n in names if _number(rec.get(n)) is not None), None)
-            if value is not None:
-                data.fidelity[rec.get("drawing") or rec["key"]] = float(value)
+    scorer = (metrics.scorer or {}).get("name")
+    for rec in run.load_records(FidelityScore):
+        # A run scored with several scorers keeps each; show the one metrics.json names.
+        if scorer and rec.scorer != scorer:
+            continue
+        if rec.percentile is not None:
+            data.fidelity[rec.drawing] = rec.percentile
+    for ref in run.load_records(Reference):
+        if ref.image:
+            data.references[ref.concept_id] = ref.image
     return data

@@ -1,6 +1,9 @@
-"""One self-contained HTML file for a check-up run: every image inlined as a base64 PNG
-thumbnail, every plot an inline SVG, every program inside a ``<details>`` element, no
-external file, script or font, so the report can be mailed or archived as it is."""
+"""One self-contained HTML file for a check-up run: every image inlined as a base64 PNG,
+every plot an inline SVG, every program inside the drawing's full-size view, no external
+file, script or font, so the report can be mailed or archived as it is.
+
+The report formats what the scoring step wrote (:class:`~snellen.records.scores.MetricsSummary`);
+it computes no aggregate of its own."""
 
 from __future__ import annotations
 
@@ -9,15 +12,23 @@ import html
 import io
 import json
 import os
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from snellen.imaging import to_png
+from snellen.metrics.summary import TASK_ORDER, first_line
+from snellen.records.checkup import Drawing, Status
 from snellen.report.data import ReportData, load_report_data
+from snellen.report.plots import bar_chart, line_chart, stacked_bars
+from snellen.store import Run
 
-THUMB = 128
+__all__ = ["render_html", "thumbnail", "write_report"]
+
+THUMB = 192
+FULL = 512
+NOT_MEANINGFUL = "not meaningful"
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1d232a;background:#fff}
 h1{font-size:1.6em;margin-bottom:0}h2{margin-top:2em;border-bottom:1px solid #d0d7de;padding-bottom:4px}
@@ -30,14 +41,21 @@ th{background:#f6f8fa}td.l,th.l{text-align:left}
 .concept{padding:8px;border:1px solid #eaeef2;border-radius:6px;max-width:100%;box-sizing:border-box}
 .concept h3{margin:0 0 6px;font-size:1em;max-width:max(100%,280px)}.concept h3 small{color:#57606a;font-weight:normal}
 .grid{display:flex;flex-wrap:wrap;gap:10px}
-figure.cell{margin:0;width:136px;font-size:.75em}
-figure.cell img,figure.cell .noimg{width:128px;height:128px;border:1px solid #d0d7de;display:block;object-fit:contain;background:#fff}
+figure.cell{margin:0;width:200px;font-size:.75em}
+figure.cell img.thumb,figure.cell .noimg{width:192px;height:192px;border:1px solid #d0d7de;display:block;object-fit:contain;background:#fff}
+.view .extra{display:none}
+.view:target{position:fixed;inset:3vh 3vw;z-index:10;background:#fff;border:1px solid #8c959f;border-radius:8px;box-shadow:0 0 0 100vmax rgba(27,31,36,.55);padding:14px;overflow:auto;display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start;font-size:1.2em}
+.view:target img.thumb{width:auto;height:auto;max-width:min(512px,90vw);max-height:80vh}
+.view:target .extra{display:block;flex:1;min-width:280px}
+.extra img.ref{max-width:256px;border:1px solid #d0d7de;background:#fff}
+.extra pre{max-height:50vh;overflow:auto;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;font-size:11px;white-space:pre-wrap;margin:0}
+.extra .close{float:right;font-size:28px;text-decoration:none;color:#57606a}
+.plots{display:flex;flex-wrap:wrap;gap:16px}.plot{max-width:640px}
 figure.cell .noimg{display:flex;align-items:center;justify-content:center;color:#8c959f;background:#f6f8fa;text-align:center}
 .badge{display:inline-block;border-radius:8px;padding:0 6px;color:#fff;font-size:.85em}
 .b-ok{background:#1a7f37}.b-blank{background:#9a6700}.b-no_code{background:#6e7781}.b-compile_error,.b-runtime_error{background:#cf222e}
 .b-timeout,.b-memory,.b-killed{background:#8250df}
-details{margin-top:2px}details pre{position:fixed;z-index:5;max-width:60vw;max-height:60vh;overflow:auto;background:#f6f8fa;border:1px solid #8c959f;padding:8px;font-size:11px;white-space:pre-wrap}
-.note{color:#57606a;font-size:.9em}.warn{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:6px}
+.nm{color:#8c959f;font-style:italic}.note{color:#57606a;font-size:.9em}.warn{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:6px}
 svg{max-width:100%}
 """
 
@@ -47,15 +65,22 @@ def esc(value: Any) -> str:
 
 
 def thumbnail(png: bytes, size: int = THUMB) -> str:
-    """A data: URI of a PNG thumbnail at most ``size`` pixels on a side."""
+    """A data: URI of a PNG at most ``size`` pixels on a side: the stored bytes as they are
+    when they fit, else a resized copy."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as source:
-        im = source.convert("RGBA") if source.mode in ("P", "LA", "RGBA") else source.convert("RGB")
-        im.thumbnail((size, size))
-        buf = io.BytesIO()
-        im.save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+        if max(source.size) <= size:
+            data = png
+        else:
+            im = (
+                source.convert("RGBA")
+                if source.mode in ("P", "LA", "RGBA")
+                else source.convert("RGB")
+            )
+            im.thumbnail((size, size))
+            data = to_png(im)
+    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def table(
@@ -73,13 +98,20 @@ def table(
 
 
 def _cell(v: Any) -> str:
+    if isinstance(v, Raw):
+        return str(v)
     if isinstance(v, float):
         return esc(f"{v:.1f}" if abs(v) >= 10 else f"{v:.3g}")
     return esc(v)
 
 
-def _mean(xs: Sequence[float]) -> float | None:
-    return sum(xs) / len(xs) if xs else None
+class Raw(str):
+    """A table cell that is already HTML."""
+
+
+def _pct(x: float | None) -> str:
+    """A fraction as a percentage."""
+    return "–" if x is None else f"{100 * x:.1f}%"
 
 
 def _fmt(x: float | None, pct: bool = False) -> str:
@@ -89,23 +121,27 @@ def _fmt(x: float | None, pct: bool = False) -> str:
 
 
 # -- sections -----------------------------------------------------------------------
+def _fid_text(d: ReportData, value: float | None, category: str | None = None) -> str:
+    fid = d.metrics.fidelity
+    if fid is not None and category is not None and not fid.meaningful(category):
+        return NOT_MEANINGFUL
+    return _fmt(value, pct=True)
+
+
 def _summary(d: ReportData) -> str:
-    recs = d.drawings
-    ok = sum(r["status"] == "ok" for r in recs)
-    fid = [d.fidelity[r["key"]] for r in recs if r["key"] in d.fidelity]
-    rec_acc = [r for r in d.recognition if r.get("mode") == "choice"]
+    h = d.metrics.headline
+    fid = d.metrics.fidelity
+    if fid is not None and fid.not_meaningful and not h.get("fidelity_scored"):
+        fid_card = NOT_MEANINGFUL
+    else:
+        fid_card = _fmt(h.get("fidelity"), pct=True)
     cards = [
-        ("drawings", str(len(recs))),
-        ("render rate", f"{100 * ok / len(recs):.1f}%" if recs else "–"),
-        ("mean fidelity", _fmt(_mean(fid), pct=True)),
-        ("concepts", str(len({r["concept_id"] for r in recs}))),
-        ("languages", str(len({r["language"] for r in recs}))),
-        (
-            "recognition (choice)",
-            f"{100 * sum(bool(r.get('correct')) for r in rec_acc) / len(rec_acc):.1f}%"
-            if rec_acc
-            else "–",
-        ),
+        ("drawings", str(h.get("drawings", len(d.drawings)))),
+        ("render rate", _pct(h.get("render_rate"))),
+        ("mean fidelity", fid_card),
+        ("concepts", str(h.get("concepts", 0))),
+        ("languages", str(h.get("languages", 0))),
+        ("recognition (choice)", _pct(h.get("recognition_choice"))),
     ]
     return (
         '<div class="cards">'
@@ -117,28 +153,42 @@ def _summary(d: ReportData) -> str:
     )
 
 
-def _by_group(
-    records: Sequence[Mapping[str, Any]], keys: Sequence[str]
-) -> dict[tuple[Any, ...], list[Mapping[str, Any]]]:
-    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
-    for r in records:
-        groups[tuple(r.get(k) for k in keys)].append(r)
-    return dict(sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])))
+def _fidelity_plot(d: ReportData) -> str:
+    """The paper's bar chart: mean fidelity per category, one bar per language."""
+    fid = d.metrics.fidelity
+    if fid is None:
+        return ""
+    rows = [r for r in fid.by.get("task", "category", "language") if r.get("task") == "draw"]
+    rows = [r for r in rows if fid.meaningful(str(r["category"])) and r.get("mean") is not None]
+    if not rows:
+        return ""
+    cats = sorted({str(r["category"]) for r in rows})
+    langs = sorted({str(r["language"]) for r in rows})
+    value = {(str(r["category"]), str(r["language"])): float(r["mean"]) for r in rows}
+    return bar_chart(
+        cats, {lang: [value.get((c, lang)) for c in cats] for lang in langs},
+        plot_id="fidelity-plot", title="Fidelity by category and language (draw task)",
+        ylabel="fidelity (%)", ylim=(0, 100), chance=50.0,
+    )  # fmt: skip
 
 
 def _metrics_tables(d: ReportData) -> str:
-    recs = [r for r in d.drawings if r.get("task", "draw") == "draw"] or d.drawings
+    m = d.metrics
+    render = m.render.by.get("task", "category", "language")
+    tasks = {r["task"] for r in render}
+    shown = [r for r in render if r["task"] == "draw"] if "draw" in tasks else render
+    fid = m.fidelity.by.lookup(("task", "category", "language")) if m.fidelity else {}
+    div = m.diversity.by.lookup(("task", "category", "language")) if m.diversity else {}
     rows = []
-    for (cat, lang), group in _by_group(recs, ("category", "language")).items():
-        ok = [r for r in group if r["status"] == "ok"]
-        fid = [d.fidelity[r["key"]] for r in group if r["key"] in d.fidelity]
-        div = d.diversity.get(("draw", str(cat), str(lang)))
+    for r in shown:
+        key = (r["task"], r["category"], r["language"])
         rows.append(
-            (cat, lang, len(group), f"{100 * len(ok) / len(group):.1f}%", _fmt(_mean(fid), True),
-             _fmt(div), len(fid))
+            (r["category"], r["language"], r["drawings"], _pct(r["rate"]),
+             _fid_text(d, fid.get(key), str(r["category"])), _fmt(div.get(key)), r["scored"])
         )  # fmt: skip
     out = [
         "<h3>Fidelity and diversity by category and language</h3>",
+        '<div class="plots">' + _fidelity_plot(d) + "</div>",
         table(
             ["category", "language", "drawings", "render rate", "fidelity", "diversity", "scored"],
             rows,
@@ -148,196 +198,165 @@ def _metrics_tables(d: ReportData) -> str:
         '<p class="note">Fidelity: percentile rank of the true description among all '
         "descriptions of its category under the scorer (100% = ranked first); failed renders "
         "are not scored. Diversity: mean pairwise distance between the repeated samples of one "
-        f"concept ({esc(d.diversity_label or 'needs --samples 2 or more')}).</p>",
+        f"concept ({esc(m.diversity.metric if m.diversity else 'needs --samples 2 or more')}).</p>",
     ]
-    if d.realism:
+    if m.fidelity is not None and m.fidelity.undefined:
+        undefined = ", ".join(
+            f"{r['category']}: {r['drawings']} drawing(s), {r['candidates']} candidate(s)"
+            for r in m.fidelity.undefined
+        )
+        out.append(
+            f'<p class="warn">Fidelity undefined ({esc(m.fidelity.undefined_reason)}): '
+            f"{esc(undefined)}.</p>"
+        )
+    if m.fidelity is not None and m.fidelity.not_meaningful:
+        out.append(f'<p class="warn">Fidelity {NOT_MEANINGFUL}: '
+                   f"{esc(m.fidelity.not_meaningful_reason)}.</p>")  # fmt: skip
+    if m.realism is not None:
+        sets = [("all", m.realism.overall), *sorted(m.realism.by_language.items())]
+        realism_rows = [
+            (name, metric, value)
+            for name, scores in sets
+            for metric, value in ((scores.fid_name, scores.fid), (scores.kid_name, scores.kid))
+            if value is not None
+        ]
         out.append("<h3>Realism</h3>")
-        out.append(table(["set", "metric", "value"], d.realism, left=2, cls="realism"))
-    if d.metric_labels:
+        out.append(table(["set", "metric", "value"], realism_rows, left=2, cls="realism"))
+    if m.labels:
         out.append(
             '<p class="warn">Non-standard metrics (not comparable with published numbers): '
-            + esc("; ".join(d.metric_labels))
+            + esc("; ".join(m.labels))
             + "</p>"
         )
     return "".join(out)
 
 
 def _failures(d: ReportData) -> str:
-    statuses = Counter(r["status"] for r in d.drawings)
-    langs = sorted({r["language"] for r in d.drawings})
-    by_lang = Counter((r["status"], r["language"]) for r in d.drawings)
-    rows = [(s, n, *(by_lang[(s, lang)] for lang in langs)) for s, n in statuses.most_common()]
-    reasons = Counter(
-        (r["status"], _first_line(r.get("reason", ""))) for r in d.drawings if r["status"] != "ok"
-    )
-    reason_rows = [(s, why, n) for (s, why), n in reasons.most_common(25)]
+    r = d.metrics.render
+    langs = sorted({str(row["language"]) for row in r.statuses})
+    counts = {(row["status"], row["language"]): row["count"] for row in r.statuses}
+    statuses = list(dict.fromkeys(row["status"] for row in r.statuses))
+    rows = [(s, sum(counts[(s, lg)] for lg in langs), *(counts[(s, lg)] for lg in langs))
+            for s in statuses]  # fmt: skip
+    plot = ""
+    if langs:
+        plot = stacked_bars(
+            langs, {s: [float(counts[(s, lg)]) for lg in langs] for s in statuses},
+            plot_id="outcomes-plot", title="Render outcomes per language", ylabel="drawings",
+        )  # fmt: skip
     return (
-        table(["status", "all", *langs], rows, cls="failures")
+        '<div class="plots">'
+        + plot
+        + "</div>"
+        + table(["status", "all", *langs], rows, cls="failures")
         + "<h3>Most common reasons</h3>"
-        + table(["status", "reason", "count"], reason_rows, left=2, cls="reasons")
-    )
-
-
-_FRAME = re.compile(r"^(line \d+, in \S+|File .*, line \d+)")
-
-
-def _first_line(text: str, limit: int = 140) -> str:
-    """The line that says what went wrong: for a traceback (frames first, the exception
-    last) the exception with the innermost frame, otherwise the first line."""
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    line = lines[0] if lines else ""
-    if len(lines) > 1 and _FRAME.match(lines[0]):
-        frames = [ln for ln in lines if _FRAME.match(ln)]
-        line = f"{lines[-1]} ({frames[-1]})"
-    return line[:limit] + ("…" if len(line) > limit else "")
+        + table(["status", "reason", "count"],
+                [(x["status"], x["reason"], x["count"]) for x in r.reasons], left=2, cls="reasons")
+    )  # fmt: skip
 
 
 def _recognition(d: ReportData) -> str:
-    if not d.recognition:
+    rec = d.metrics.recognition
+    if rec is None:
         return '<p class="note">No recognition task in this run.</p>'
-    rows = []
-    for (mode, cat, lang), group in _by_group(
-        d.recognition, ("mode", "category", "language")
-    ).items():
-        acc = 100 * sum(bool(r.get("correct")) for r in group) / len(group)
-        parsed = 100 * sum(bool(r.get("parsed")) for r in group) / len(group)
-        pct = [r["percentile"] for r in group if r.get("percentile") is not None]
-        chance = _mean([1 / max(1, r.get("n_options") or 1) for r in group])
-        rows.append(
-            (mode, cat, lang, len(group), f"{acc:.1f}%", f"{100 * (chance or 0):.1f}%",
-             f"{parsed:.0f}%", _fmt(_mean(pct), True))
-        )  # fmt: skip
-    return table(
-        [
-            "mode",
-            "category",
-            "language",
-            "questions",
-            "accuracy",
-            "chance",
-            "answer read",
-            "mean rank percentile",
-        ],
-        rows,
-        left=3,
-        cls="recognition",
-    ) + (
-        '<p class="note">choice: the true description among same-category distractors. '
+    rows = [
+        (r["mode"], r["category"], r["language"], r["questions"], _pct(r["accuracy"]),
+         _pct(r["chance"]), f"{100 * r['parsed']:.0f}%", _fmt(r.get("percentile"), True))
+        for r in rec.by.get("mode", "category", "language")
+    ]  # fmt: skip
+    by_options = rec.by.get("mode", "n_options")
+    modes = sorted({str(r["mode"]) for r in by_options})
+    options = sorted({int(r["n_options"]) for r in by_options})
+    acc = {(str(r["mode"]), int(r["n_options"])): 100 * float(r["accuracy"]) for r in by_options}
+    plot = bar_chart(
+        [str(n) for n in options], {m: [acc.get((m, n)) for n in options] for m in modes},
+        plot_id="recognition-plot", title="Recognition accuracy by number of options "
+        "(choice: options shown; free: candidates ranked)", ylabel="accuracy (%)", ylim=(0, 100),
+    )  # fmt: skip
+    return (
+        '<div class="plots">' + plot + "</div>"
+        + table(
+            ["mode", "category", "language", "questions", "accuracy", "chance", "answer read",
+             "mean rank percentile"],
+            rows, left=3, cls="recognition",
+        )
+        + '<p class="note">choice: the true description among same-category distractors. '
         "free: the answer is embedded (all-MiniLM-L6-v2) and the true description ranked "
         "among the category's candidates; accuracy = ranked first.</p>"
-    )
+    )  # fmt: skip
 
 
 def _rounds_plot(d: ReportData) -> str:
-    """Fidelity by correction round as an inline SVG (None when no correction ran)."""
-    corr = [r for r in d.drawings if r.get("task") == "correct"]
-    if not corr:
+    """Fidelity and render rate by correction round."""
+    tables = d.metrics.correction
+    if tables is None:
         return '<p class="note">No self-correction rounds in this run.</p>'
-    chains = {(r["concept_id"], r["language"]) for r in corr}
-    round0 = [
-        r for r in d.drawings
-        if r.get("task") == "draw" and r.get("sample") == 0 and (r["concept_id"], r["language"]) in chains
-    ]  # fmt: skip
-    series: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-    rates: dict[int, list[float]] = defaultdict(list)
-    for r in round0 + corr:
-        rates[r["round"]].append(1.0 if r["status"] == "ok" else 0.0)
-        if r["key"] in d.fidelity:
-            series["all"][r["round"]].append(d.fidelity[r["key"]])
-            series[r["language"]][r["round"]].append(d.fidelity[r["key"]])
-    rows = [
-        (rd, len(rates[rd]), f"{100 * (_mean(rates[rd]) or 0):.1f}%",
-         _fmt(_mean(series["all"].get(rd, [])), True))
-        for rd in sorted(rates)
-    ]  # fmt: skip
-    svg = _line_plot(
-        {name: {k: _mean(v) for k, v in s.items()} for name, s in series.items()},
-        {"render rate": {k: 100 * (_mean(v) or 0) for k, v in rates.items()}},
-    )
-    return svg + table(["round", "drawings", "render rate", "fidelity"], rows, cls="rounds")
-
-
-def _line_plot(
-    fidelity: Mapping[str, Mapping[int, float | None]],
-    extra: Mapping[str, Mapping[int, float]],
-) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for name, pts in {**fidelity, **extra}.items():
-        xs = sorted(k for k, v in pts.items() if v is not None)
-        if not xs:
-            continue
-        style = "--" if name in extra else "-"
-        width = 2.5 if name == "all" else 1.2
-        ax.plot(
-            xs,
-            [float(pts[x] or 0.0) for x in xs],
-            style,
-            marker="o",
-            lw=width,
-            label=f"fidelity: {name}" if name not in extra else name,
-        )
-    ax.set_xlabel("correction round")
-    ax.set_ylabel("%")
-    ax.set_ylim(0, 100)
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    plt.close(fig)
-    text = buf.getvalue()
-    return '<div class="plot" id="rounds-plot">' + text[text.index("<svg") :] + "</div>"
+    overall = tables.get("round")
+    series: dict[str, dict[int, float | None]] = defaultdict(dict)
+    for r in overall:
+        series["fidelity: all"][int(r["round"])] = r.get("fidelity")
+        series["render rate"][int(r["round"])] = 100 * float(r["rate"])
+    for r in tables.get("round", "language"):
+        series[f"fidelity: {r['language']}"][int(r["round"])] = r.get("fidelity")
+    plot = line_chart(
+        series, plot_id="rounds-plot", title="Fidelity and render rate per correction round",
+        xlabel="correction round", ylabel="%", dashed=("render rate",), bold=("fidelity: all",),
+    )  # fmt: skip
+    rows = [(r["round"], r["drawings"], _pct(r["rate"]), _fmt(r.get("fidelity"), True))
+            for r in overall]  # fmt: skip
+    return plot + table(["round", "drawings", "render rate", "fidelity"], rows, cls="rounds")
 
 
 def _parametric(d: ReportData) -> str:
-    par = [r for r in d.drawings if r.get("task") == "parametric"]
+    par = d.metrics.parametric
     if not par:
         return ""
-
-    def div(task: str, lang: str) -> float | None:
-        return _mean([v for (t, _c, lg), v in d.diversity.items() if t == task and lg == lang])
-
+    div = d.metrics.diversity.by.lookup(("task", "language")) if d.metrics.diversity else {}
     rows = []
-    for (lang,), group in _by_group(par, ("language",)).items():
-        params = [r.get("n_params", 0) for r in group if r.get("sample") == 0]
-        ok = sum(r["status"] == "ok" for r in group)
-        rows.append(
-            (lang, len(group), f"{100 * ok / len(group):.1f}%", f"{_mean(params) or 0:.1f}",
-             _fmt(div("parametric", lang)), _fmt(div("draw", lang)))
+    langs = []
+    repeated: list[float | None] = []
+    parametric: list[float | None] = []
+    for r in par:
+        lang = r["language"]
+        langs.append(str(lang))
+        parametric.append(div.get(("parametric", lang)))
+        repeated.append(div.get(("draw", lang)))
+        rows.append((lang, r["variants"], _pct(r["rate"]), f"{r['parameters']:.1f}",
+                     _fmt(parametric[-1]), _fmt(repeated[-1])))  # fmt: skip
+    plot = ""
+    if any(v is not None for v in parametric + repeated):
+        plot = bar_chart(
+            langs, {"parametric": parametric, "repeated sampling": repeated},
+            plot_id="diversity-plot", title="Diversity: parametric variants vs repeated samples",
+            ylabel="mean pairwise distance",
         )  # fmt: skip
     return (
         '<h2 id="parametric">Parametric diversity</h2>'
+        + '<div class="plots">' + plot + "</div>"
         + table(
-            [
-                "language",
-                "variants",
-                "render rate",
-                "parameters found",
-                "diversity (parametric)",
-                "diversity (repeated sampling)",
-            ],
-            rows,
-            cls="parametric",
+            ["language", "variants", "render rate", "parameters found",
+             "diversity (parametric)", "diversity (repeated sampling)"],
+            rows, cls="parametric",
         )
         + '<p class="note">Parametric: one program per concept with its named numbers '
         "resampled; repeated sampling: independent samples of the draw task (needs --samples 2 "
         "or more). Both are the mean pairwise distance within a concept.</p>"
-    )
+    )  # fmt: skip
+
+
+def _by_concept(drawings: Sequence[Drawing]) -> dict[str, list[Drawing]]:
+    groups: dict[str, list[Drawing]] = defaultdict(list)
+    for r in drawings:
+        groups[r.concept_id].append(r)
+    return dict(sorted(groups.items()))
 
 
 def _grids(d: ReportData, limit: int) -> str:
-    by_concept = _by_group(d.drawings, ("concept_id",))
+    by_concept = _by_concept(d.drawings)
     out = []
     more = ""
-    for n, ((cid,), recs) in enumerate(by_concept.items()):
+    n_cell = 0
+    for n, (cid, recs) in enumerate(by_concept.items()):
         if n >= limit:
             more = (
                 f'<p class="note">… and {len(by_concept) - limit} more concepts (grids are '
@@ -345,56 +364,75 @@ def _grids(d: ReportData, limit: int) -> str:
             )
             break
         first = recs[0]
-        cells = []
+        ref_png = d.artifact(d.references.get(cid))
+        reference = thumbnail(ref_png, FULL) if ref_png is not None else None
         order = sorted(
-            recs,
-            key=lambda r: (
-                r["language"],
-                _TASK_ORDER.get(r.get("task", "draw"), 9),
-                r.get("round", 0),
-                r.get("sample", 0),
-            ),
+            recs, key=lambda r: (r.language, TASK_ORDER.get(r.task, 9), r.round, r.sample)
         )
+        cells = []
         for r in order:
-            cells.append(_cell_html(d, r))
+            n_cell += 1
+            cells.append(_cell_html(d, r, f"v{n_cell}", reference))
         out.append(
-            f'<div class="concept" data-concept="{esc(cid)}"><h3>{esc(first["description"])} '
-            f"<small>{esc(cid)} · {esc(first['category'])}</small></h3>"
+            f'<div class="concept" data-concept="{esc(cid)}"><h3>{esc(first.description)} '
+            f"<small>{esc(cid)} · {esc(first.category)}</small></h3>"
             f'<div class="grid">{"".join(cells)}</div></div>'
         )
     return '<div class="concepts">' + "".join(out) + "</div>" + more
 
 
-_TASK_ORDER = {"draw": 0, "correct": 1, "parametric": 2}
-
-
-def _cell_html(d: ReportData, r: Mapping[str, Any]) -> str:
-    status = r["status"]
-    label = r["language"]
-    if r.get("task") == "correct":
-        label += f" · round {r.get('round')}"
-    elif r.get("task") == "parametric":
-        label += f" · param {r.get('sample')}"
-    elif r.get("sample"):
-        label += f" · sample {r.get('sample')}"
-    png = d.artifact(r.get("image"))
-    if png is not None:
-        img = f'<img alt="{esc(r["description"])}" src="{thumbnail(png)}">'
+def _cell_html(d: ReportData, r: Drawing, view_id: str, reference: str | None) -> str:
+    status = r.status.value
+    label = r.language
+    if r.task == "correct":
+        label += f" · round {r.round}"
+    elif r.task == "parametric":
+        label += f" · param {r.sample}"
+    elif r.sample:
+        label += f" · sample {r.sample}"
+    png = d.artifact(r.image)
+    fid = d.fidelity.get(r.key)
+    meaningful = d.metrics.fidelity is None or d.metrics.fidelity.meaningful(r.category)
+    if fid is None:
+        fid_txt = ""
+    elif meaningful:
+        fid_txt = f" · fid {fid:.0f}%"
     else:
-        img = f'<div class="noimg">{esc(status)}</div>'
-    fid = d.fidelity.get(r["key"])
-    fid_txt = f" · fid {fid:.0f}%" if fid is not None else ""
-    program = d.artifact(r.get("program"))
+        fid_txt = f" · fid {NOT_MEANINGFUL}"
+    program = d.artifact(r.program)
     code = (
-        f"<details><summary>program</summary><pre>{esc(program.decode('utf-8', 'replace'))}</pre></details>"
+        f"<details open><summary>program</summary><pre>"
+        f"{esc(program.decode('utf-8', 'replace'))}</pre></details>"
         if program is not None
         else ""
     )
-    reason = f' title="{esc(_first_line(r.get("reason", ""), 300))}"' if status != "ok" else ""
+    ref = (
+        f'<figure><img class="ref" alt="reference rendering" src="{reference}">'
+        "<figcaption>the concept's reference program, rendered</figcaption></figure>"
+        if reference
+        else ""
+    )
+    reason = f' title="{esc(first_line(r.reason, 300))}"' if r.status is not Status.OK else ""
+    if png is not None:
+        img = (
+            f'<a href="#{view_id}"><img class="thumb" alt="{esc(r.description)}" '
+            f'src="{thumbnail(png, FULL)}"></a>'
+        )
+    else:
+        img = f'<a href="#{view_id}"><div class="noimg">{esc(status)}</div></a>'
+    badge = f'<span class="badge b-{esc(status)}"{reason}>{esc(status)}</span> '
+    caption = f"{badge}{esc(label)}{esc(fid_txt)}"
+    # the full view says "fidelity" in full (the grid's "fid" marks one number per drawing)
+    heading = f"{badge}{esc(label)}{esc(fid_txt.replace(' fid ', ' fidelity '))}"
+    why = (
+        f'<p class="note">{esc(first_line(r.reason, 300))}</p>' if r.status is not Status.OK else ""
+    )
     return (
-        f'<figure class="cell" data-status="{esc(status)}" data-key="{esc(r["key"])}">{img}'
-        f'<figcaption><span class="badge b-{esc(status)}"{reason}>{esc(status)}</span> '
-        f"{esc(label)}{esc(fid_txt)}{code}</figcaption></figure>"
+        f'<figure class="cell" data-status="{esc(status)}" data-key="{esc(r.key)}">'
+        f'<div class="view" id="{view_id}">{img}'
+        f'<div class="extra"><a class="close" href="#drawings" title="close">×</a>'
+        f"<p><b>{esc(r.description)}</b><br>{heading}</p>{why}{ref}{code}</div></div>"
+        f"<figcaption>{caption}</figcaption></figure>"
     )
 
 
@@ -459,6 +497,8 @@ def render_html(d: ReportData, *, grid_limit: int = 200) -> str:
         _rounds_plot(d),
         _parametric(d),
         '<h2 id="drawings">Drawings</h2>',
+        '<p class="note">Click a drawing to see it full size with its program and the '
+        "concept's reference rendering.</p>",
         _grids(d, grid_limit),
         '<h2 id="manifest">Manifest</h2>',
         _manifest(d),
@@ -472,10 +512,11 @@ def render_html(d: ReportData, *, grid_limit: int = 200) -> str:
 
 
 def write_report(
-    run: Any, out: str | os.PathLike[str] | None = None, *, grid_limit: int = 200
-) -> Path:
+    run: Run | str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
+    grid_limit: int = 200,
+) -> Path:  # fmt: skip
     """Write the run's report (default ``RUN/report.html``) and return its path."""
-    data = load_report_data(run)
+    data = load_report_data(run if isinstance(run, Run) else Path(run))
     target = Path(out) if out is not None else data.path / "report.html"
     text = render_html(data, grid_limit=grid_limit)
     tmp = target.with_name(target.name + ".partial")

@@ -1,26 +1,37 @@
-"""A few plain-text lines summarising a run, for the terminal at the end of a check-up."""
+"""A few plain-text lines summarising a run, for the terminal at the end of a check-up:
+formatted from the metric summary, not recomputed."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from pathlib import Path
 
-from snellen.report.data import ReportData
+from snellen.records.scores import MetricsSummary
+from snellen.store import Run
 
 
-def summary_rows(d: ReportData) -> list[str]:
+def summary_rows(run: Run | str | Path | MetricsSummary) -> list[str]:
+    if isinstance(run, MetricsSummary):
+        m = run
+    else:
+        from snellen.report.data import load_report_data
+
+        m = load_report_data(run).metrics
+    fid = m.fidelity
     lines = []
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in d.drawings:
-        groups[(r.get("task", "draw"), r["language"])].append(r)
-    for (task, lang), recs in sorted(groups.items()):
-        ok = sum(r["status"] == "ok" for r in recs)
-        fid = [d.fidelity[r["key"]] for r in recs if r["key"] in d.fidelity]
-        fid_txt = f", fidelity {sum(fid) / len(fid):.1f}%" if fid else ""
-        lines.append(f"{task:<10} {lang:<11} {ok}/{len(recs)} rendered{fid_txt}")
-    rec: dict[str, list[dict]] = defaultdict(list)
-    for r in d.recognition:
-        rec[r["mode"]].append(r)
-    for mode, recs in sorted(rec.items()):
-        acc = sum(bool(r.get("correct")) for r in recs) / len(recs)
-        lines.append(f"recognize  {mode:<11} {100 * acc:.1f}% correct of {len(recs)}")
+    for row in m.render.by.get("task", "language"):
+        text = (
+            f"{row['task']:<10} {row['language']:<11} {row['rendered']}/{row['drawings']} rendered"
+        )
+        if row.get("fidelity") is not None:
+            text += f", fidelity {row['fidelity']:.1f}%"
+        lines.append(text)
+    if fid is not None and fid.not_meaningful:
+        lines.append(f"fidelity for {', '.join(fid.not_meaningful)}: not meaningful with "
+                     f"{(m.scorer or {}).get('name', 'this scorer')}")  # fmt: skip
+    if m.recognition is not None:
+        for row in m.recognition.by.get("mode"):
+            lines.append(
+                f"recognize  {row['mode']:<11} {100 * row['accuracy']:.1f}% correct of "
+                f"{row['questions']}"
+            )
     return lines

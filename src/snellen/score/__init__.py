@@ -19,19 +19,30 @@ from collections.abc import Callable
 from typing import Any
 
 from snellen.errors import InputError
+from snellen.registry import Registry
 from snellen.score.base import Scorer, default_device
 
-__all__ = ["DEFAULT_SCORER", "Scorer", "default_device", "list_scorers", "load_scorer", "register"]
+__all__ = [
+    "DEFAULT_SCORER",
+    "SCORERS",
+    "Scorer",
+    "default_device",
+    "list_scorers",
+    "load_scorer",
+    "register",
+]
 
 DEFAULT_SCORER = "snellen-shapes"
 
 _Factory = Callable[..., Scorer]
-_REGISTRY: dict[str, tuple[_Factory, str]] = {}
+#: scorer prefixes -> factories ``factory(ARGS or None, **options)``
+SCORERS: Registry[_Factory] = Registry("scorer")
 
 
-def register(prefix: str, factory: _Factory, help: str) -> None:
-    """Make ``prefix:ARGS`` (or bare ``prefix``) load ``factory(ARGS or None, **options)``."""
-    _REGISTRY[prefix] = (factory, help)
+def register(prefix: str, factory: _Factory | str, help: str, *, replace: bool = False) -> None:
+    """Make ``prefix:ARGS`` (or bare ``prefix``) load ``factory(ARGS or None, **options)``
+    (``factory`` may be a ``"module:function"`` string, imported on first use)."""
+    SCORERS.register(prefix, factory, help=help, replace=replace)
 
 
 def _hf(arg: str | None, **kw: Any) -> Scorer:
@@ -72,15 +83,14 @@ register(
 
 def list_scorers() -> dict[str, str]:
     """Registered scorer prefixes and what they load."""
-    return {name: help for name, (_, help) in _REGISTRY.items()}
+    return SCORERS.help()
 
 
 def load_scorer(name: str = DEFAULT_SCORER, **options: Any) -> Scorer:
     """The scorer named by ``name`` (see the module doc). ``options``: ``device``,
     ``batch_size``."""
     prefix, _, arg = name.partition(":")
-    if prefix not in _REGISTRY:
-        known = ", ".join(f"{p}:..." if p != DEFAULT_SCORER else p for p in _REGISTRY)
+    if prefix not in SCORERS:
+        known = ", ".join(f"{p}:..." if p != DEFAULT_SCORER else p for p in SCORERS)
         raise InputError(f"unknown scorer {name!r}; use one of {known}")
-    factory, _ = _REGISTRY[prefix]
-    return factory(arg or None, **options)
+    return SCORERS.get(prefix)(arg or None, **options)

@@ -10,13 +10,12 @@ import torch
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.imaging import on_white
 from snellen.score.base import Scorer, default_device
 
 
 def _to_rgb(images: list[Image.Image]) -> list[Image.Image]:
-    from snellen.clip.model import to_rgb_on_white
-
-    return [to_rgb_on_white(im) for im in images]
+    return [on_white(im) for im in images]
 
 
 class HFClipScorer(Scorer):

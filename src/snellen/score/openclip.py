@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.imaging import on_white
 from snellen.score.base import Scorer, default_device
 
 
@@ -59,9 +60,7 @@ class OpenClipScorer(Scorer):
         self.labels = {"standard": True, "domain": arch, "note": ""}
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
-        from snellen.clip.model import to_rgb_on_white
-
-        pixels = torch.stack([self.preprocess(to_rgb_on_white(im)) for im in images])
+        pixels = torch.stack([self.preprocess(on_white(im)) for im in images])
         return self.model.encode_image(pixels.to(self.device))
 
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:

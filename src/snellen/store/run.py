@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from snellen.errors import SnellenError
+from snellen.errors import InputError, SnellenError
 from snellen.records import Record
 from snellen.store.artifacts import ArtifactStore
 
@@ -97,6 +97,15 @@ def _package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return out
+
+
+def _stored_row(record: Record) -> dict[str, Any]:
+    """A record's row as stored: a ``key`` field equal to the record's key lives in the key
+    column only (:meth:`Run.records` puts it back), as for untyped records."""
+    row = record.to_row()
+    if row.get("key") == record.record_key():
+        del row["key"]
+    return row
 
 
 class Run:
@@ -265,14 +274,14 @@ class Run:
     # -- typed records -----------------------------------------------------------------
     def put_record(self, record: Record) -> bool:
         """Store a typed record under its own kind and key; False when already stored."""
-        return self.put(record.kind, record.record_key(), record.to_row())
+        return self.put(record.kind, record.record_key(), _stored_row(record))
 
     def put_records(self, records: Iterable[Record]) -> int:
         """Store typed records (of any kinds) in one transaction per kind; returns how many
         were new."""
         by_kind: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for record in records:
-            by_kind.setdefault(record.kind, []).append((record.record_key(), record.to_row()))
+            by_kind.setdefault(record.kind, []).append((record.record_key(), _stored_row(record)))
         return sum(self.put_many(kind, items) for kind, items in by_kind.items())
 
     def load_records(self, cls: type[R]) -> Iterator[R]:
@@ -282,7 +291,21 @@ class Run:
 
     def get_record(self, cls: type[R], key: str) -> R | None:
         row = self.get(cls.kind, key)
-        return None if row is None else cls.from_row(row)
+        return None if row is None else cls.from_row({"key": key, **row})
+
+    def resolve_image(self, ref: str) -> Path:
+        """The file of an image field of a record: an artifact reference, or a path
+        (absolute, or relative to the run directory)."""
+        p = Path(ref)
+        if p.is_absolute() and p.exists():
+            return p
+        art = self.artifacts.path(ref)
+        if art.exists():
+            return art
+        local = self.path / ref
+        if local.exists():
+            return local
+        raise InputError(f"{self.path}: image {ref!r} is neither an artifact nor a file")
 
     # -- reply cache -------------------------------------------------------------------
     def cache_get(self, key: str) -> dict[str, Any] | None:

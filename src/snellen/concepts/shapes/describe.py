@@ -6,12 +6,60 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from enum import IntEnum
+from typing import TypeVar
 
 from snellen.concepts.shapes import vocab as V
+from snellen.concepts.shapes.types import Spec
 
-Spec = dict[str, Any]
 T = TypeVar("T")
+
+
+class Site(IntEnum):
+    """The phrasing choices of a description, each a fixed number: a choice is keyed by
+    (seed, role, site), so the number of a site must never change (renumbering changes the
+    exported dataset; ``tests/test_concepts_describe.py`` pins it). Add a new site with a new
+    number at the end."""
+
+    POINT_NOUN = 1
+    POLYGON_NOUN = 2
+    STAR_NOUN = 3
+    SHAPE_NOUN = 4
+    SIZE_WORD = 5
+    OPACITY = 6
+    HOLLOW = 7
+    COLOUR_AFTER = 8
+    RISING = 9
+    FALLING = 10
+    STRIPES = 11
+    POLKA_DOTS = 12
+    CROSS_HATCHING = 13
+    GRID_PATTERN = 14
+    HOLLOW_EDGE = 15
+    OUTLINE = 16
+    ROTATION = 17
+    SHADING = 18
+    VIEWPOINT = 19
+    SHADOW = 20
+    BACKGROUND = 21
+    FRAME = 22
+    POSITION = 23
+    GROUP_COLOURS = 24
+    GROUP_ALTERNATING = 25
+    GROUP_GRADIENT = 26
+    SPACING_CLOSE = 27
+    SPACING_FAR = 28
+    GRID_LEAD = 29
+    ARRANGEMENT_LEAD = 30
+    PAIR_SIZE_FIRST = 31
+    PAIR_SIZE_SECOND = 32
+    RELATION = 33
+    COLOUR_PLACE = 34
+    POST_JOIN = 35
+    POSITION_FIRST = 36
+    POSITION_COMMA = 37
+    INSIDE_TURN = 38
+    ABOVE_BELOW_TURN = 39
 
 
 class Chooser:
@@ -25,13 +73,13 @@ class Chooser:
     def sub(self, role: str) -> Chooser:
         return Chooser(self.seed, self.role + role)
 
-    def _hash(self, site: int) -> int:
-        return zlib.crc32(f"{self.seed}:{self.role}:{site}".encode())
+    def _hash(self, site: Site) -> int:
+        return zlib.crc32(f"{self.seed}:{self.role}:{int(site)}".encode())
 
-    def choice(self, site: int, options: Sequence[T]) -> T:
+    def choice(self, site: Site, options: Sequence[T]) -> T:
         return options[self._hash(site) % len(options)]
 
-    def random(self, site: int) -> float:
+    def random(self, site: Site) -> float:
         return self._hash(site) / 2**32
 
 
@@ -164,12 +212,13 @@ def _noun(obj: Spec, rng: Chooser) -> str:
     shape = obj["shape"]
     if shape == "point":
         return rng.choice(
-            1, MARKER_NOUNS[obj.get("marker", "dot")] if "marker" in obj else NOUNS["point"]
+            Site.POINT_NOUN,
+            MARKER_NOUNS[obj.get("marker", "dot")] if "marker" in obj else NOUNS["point"],
         )
     if shape == "polygon":
         n = obj["sides"]
         return rng.choice(
-            2,
+            Site.POLYGON_NOUN,
             (
                 f"regular {n}-sided polygon",
                 f"polygon with {n} equal sides",
@@ -178,8 +227,8 @@ def _noun(obj: Spec, rng: Chooser) -> str:
         )
     if shape == "star" and "sides" in obj:
         n = obj["sides"]
-        return rng.choice(3, (f"{n}-pointed star", f"star with {n} points"))
-    return rng.choice(4, NOUNS[shape])
+        return rng.choice(Site.STAR_NOUN, (f"{n}-pointed star", f"star with {n} points"))
+    return rng.choice(Site.SHAPE_NOUN, NOUNS[shape])
 
 
 def noun_phrase(
@@ -194,11 +243,13 @@ def noun_phrase(
     shape = obj["shape"]
     pre: list[str] = []
     post: list[str] = []
-    size = size_word or (rng.choice(5, SIZE_WORDS[obj["size"]]) if "size" in obj else None)
+    size = size_word or (
+        rng.choice(Site.SIZE_WORD, SIZE_WORDS[obj["size"]]) if "size" in obj else None
+    )
     if size:
         pre.append(size)
     if obj.get("opacity"):
-        pre.append(rng.choice(6, ("semi-transparent", "translucent")))
+        pre.append(rng.choice(Site.OPACITY, ("semi-transparent", "translucent")))
     if shape in V.LINE_SHAPES:
         if "length" in obj:
             pre.append(obj["length"])
@@ -208,12 +259,12 @@ def noun_phrase(
             pre.append(obj["line_style"])
     colour_post = False
     if colour and obj.get("colour"):
-        if rng.random(34) < 0.25:
+        if rng.random(Site.COLOUR_PLACE) < 0.25:
             colour_post = True
         else:
             pre.append(_colour_word(obj))
     if obj.get("fill") == "hollow":
-        pre.append(rng.choice(7, ("hollow", "outlined", "unfilled")))
+        pre.append(rng.choice(Site.HOLLOW, ("hollow", "outlined", "unfilled")))
     if "aspect" in obj:
         pre.append(obj["aspect"])
     if obj.get("corners") == "rounded":
@@ -230,15 +281,21 @@ def noun_phrase(
         noun = _plural(noun)
     if colour_post:
         post.append(
-            rng.choice(8, ("in {c}", "coloured {c}", "painted {c}")).format(c=_colour_word(obj))
+            rng.choice(Site.COLOUR_AFTER, ("in {c}", "coloured {c}", "painted {c}")).format(
+                c=_colour_word(obj)
+            )
         )
     if orientation == "rising":
         post.append(
-            rng.choice(9, ("going from bottom left to top right", "rising from left to right"))
+            rng.choice(
+                Site.RISING, ("going from bottom left to top right", "rising from left to right")
+            )
         )
     elif orientation == "falling":
         post.append(
-            rng.choice(10, ("going from top left to bottom right", "falling from left to right"))
+            rng.choice(
+                Site.FALLING, ("going from top left to bottom right", "falling from left to right")
+            )
         )
     if "direction" in obj and obj.get("arrowheads") != "double":
         post.append(f"pointing {obj['direction']}")
@@ -258,7 +315,8 @@ def noun_phrase(
             ]
             post.append(
                 rng.choice(
-                    11, ("with {w}stripes", "striped with {w}stripes", "filled with {w}stripes")
+                    Site.STRIPES,
+                    ("with {w}stripes", "striped with {w}stripes", "filled with {w}stripes"),
                 ).format(w=" ".join(words) + " " if words else "")
             )
         elif tex == "dots":
@@ -272,7 +330,8 @@ def noun_phrase(
             ]
             post.append(
                 rng.choice(
-                    12, ("with {w}polka dots", "filled with {w}dots", "covered in {w}dots")
+                    Site.POLKA_DOTS,
+                    ("with {w}polka dots", "filled with {w}dots", "covered in {w}dots"),
                 ).format(w=" ".join(words) + " " if words else "")
             )
         else:
@@ -281,11 +340,11 @@ def noun_phrase(
                 w for w in ({"fine": "fine", "coarse": "coarse"}.get(density or ""), tc, name) if w
             ]
             post.append(
-                rng.choice(13, ("with {w}", "filled with {w}", "shaded with {w}")).format(
-                    w=" ".join(words)
-                )
+                rng.choice(
+                    Site.CROSS_HATCHING, ("with {w}", "filled with {w}", "shaded with {w}")
+                ).format(w=" ".join(words))
                 if tex == "cross-hatching"
-                else rng.choice(14, ("with {a} {w}", "filled with {a} {w}")).format(
+                else rng.choice(Site.GRID_PATTERN, ("with {a} {w}", "filled with {a} {w}")).format(
                     a=_article(words[0]), w=" ".join(words)
                 )
             )
@@ -298,20 +357,21 @@ def noun_phrase(
         phrase = " ".join(words)
         if obj.get("fill") == "hollow":
             post.append(
-                rng.choice(15, ("drawn with {a} {p} line", "with {a} {p} edge")).format(
-                    a=_article(phrase), p=phrase
-                )
+                rng.choice(
+                    Site.HOLLOW_EDGE, ("drawn with {a} {p} line", "with {a} {p} edge")
+                ).format(a=_article(phrase), p=phrase)
             )
         else:
             post.append(
                 rng.choice(
-                    16, ("with {a} {p} outline", "with {a} {p} border", "edged with {a} {p} line")
+                    Site.OUTLINE,
+                    ("with {a} {p} outline", "with {a} {p} border", "edged with {a} {p} line"),
                 ).format(a=_article(phrase), p=phrase)
             )
     if "rotation" in obj:
         post.append(
             rng.choice(
-                17,
+                Site.ROTATION,
                 (
                     "rotated {d} degrees clockwise",
                     "turned {d} degrees clockwise",
@@ -323,19 +383,21 @@ def noun_phrase(
         post.append(
             "with flat colours and black edges"
             if obj["shading"] == "flat"
-            else rng.choice(18, ("with shaded faces", "shaded to look solid"))
+            else rng.choice(Site.SHADING, ("with shaded faces", "shaded to look solid"))
         )
     if "viewpoint" in obj:
         post.append(
-            rng.choice(19, ("seen from the {v}", "viewed from the {v}")).format(v=obj["viewpoint"])
+            rng.choice(Site.VIEWPOINT, ("seen from the {v}", "viewed from the {v}")).format(
+                v=obj["viewpoint"]
+            )
         )
     if obj.get("shadow"):
-        post.append(rng.choice(20, ("with a drop shadow", "casting a grey shadow")))
+        post.append(rng.choice(Site.SHADOW, ("with a drop shadow", "casting a grey shadow")))
     text = " ".join(pre + [noun])
     if post:
         text += " " + (
             ", ".join(post)
-            if len(post) > 1 and rng.random(35) < 0.5
+            if len(post) > 1 and rng.random(Site.POST_JOIN) < 0.5
             else " and ".join(post)
             if len(post) == 2
             else ", ".join(post)
@@ -351,11 +413,11 @@ def _scene_suffix(spec: Spec, rng: Chooser) -> str:
     out = ""
     if "background" in spec:
         out += rng.choice(
-            21, (" on a {b} background", " against a {b} background", " on {b}")
+            Site.BACKGROUND, (" on a {b} background", " against a {b} background", " on {b}")
         ).format(b=spec["background"])
     if "frame" in spec:
         out += rng.choice(
-            22,
+            Site.FRAME,
             (
                 ", with a {f} frame around the picture",
                 ", with a {f} border around the edge",
@@ -368,10 +430,10 @@ def _scene_suffix(spec: Spec, rng: Chooser) -> str:
 def _describe_single(spec: Spec, rng: Chooser) -> str:
     np = _with_article(noun_phrase(spec, rng))
     if "position" in spec:
-        where = rng.choice(23, POSITION_PHRASES[spec["position"]])
-        if rng.random(36) < 0.3:
+        where = rng.choice(Site.POSITION, POSITION_PHRASES[spec["position"]])
+        if rng.random(Site.POSITION_FIRST) < 0.3:
             return f"{where}, {np}" + _scene_suffix(spec, rng)
-        np = f"{np} {where}" if rng.random(37) < 0.6 else f"{np}, placed {where}"
+        np = f"{np} {where}" if rng.random(Site.POSITION_COMMA) < 0.6 else f"{np}, placed {where}"
     return np + _scene_suffix(spec, rng)
 
 
@@ -384,28 +446,28 @@ def _describe_group(spec: Spec, rng: Chooser) -> str:
     extras: list[str] = []
     if scheme == "different":
         extras.append(
-            rng.choice(24, ("coloured {c} {o}", "in {c} {o}")).format(
+            rng.choice(Site.GROUP_COLOURS, ("coloured {c} {o}", "in {c} {o}")).format(
                 c=_join(spec["colours"]), o=ORDER_WORDS[arr]
             )
         )
     elif scheme == "alternating":
         extras.append(
-            rng.choice(25, ("alternating {a} and {b}", "in alternating {a} and {b}")).format(
-                a=spec["colours"][0], b=spec["colours"][1]
-            )
+            rng.choice(
+                Site.GROUP_ALTERNATING, ("alternating {a} and {b}", "in alternating {a} and {b}")
+            ).format(a=spec["colours"][0], b=spec["colours"][1])
         )
     elif scheme == "gradient":
         extras.append(
             rng.choice(
-                26,
+                Site.GROUP_GRADIENT,
                 ("shading from light {c} to dark {c} {o}", "going from light {c} to dark {c} {o}"),
             ).format(c=spec["colour"], o=ORDER_WORDS[arr])
         )
     if "spacing" in spec:
         extras.append(
-            rng.choice(27, ("close together", "tightly spaced"))
+            rng.choice(Site.SPACING_CLOSE, ("close together", "tightly spaced"))
             if spec["spacing"] == "close"
-            else rng.choice(28, ("far apart", "widely spaced"))
+            else rng.choice(Site.SPACING_FAR, ("far apart", "widely spaced"))
         )
     if "size_progression" in spec:
         order = ORDER_WORDS[arr]
@@ -416,7 +478,7 @@ def _describe_group(spec: Spec, rng: Chooser) -> str:
     if arr == "grid":
         rows, cols = V.GRID_COUNTS[n]
         lead = rng.choice(
-            29,
+            Site.GRID_LEAD,
             (
                 f"a {rows} by {cols} grid of {{n}}",
                 f"{count} {{n}} arranged in a grid of {rows} rows and {cols} columns",
@@ -425,7 +487,7 @@ def _describe_group(spec: Spec, rng: Chooser) -> str:
         )
     else:
         lead = rng.choice(
-            30,
+            Site.ARRANGEMENT_LEAD,
             {
                 "row": (
                     f"{count} {{n}} in a row",
@@ -464,15 +526,19 @@ def _describe_pair(spec: Spec, rng: Chooser) -> str:
     rel = spec["relation"]
     size_a = size_b = None
     if spec.get("relative_size") == "larger":
-        size_a, size_b = rng.choice(31, ("large", "big")), "small"
+        size_a, size_b = rng.choice(Site.PAIR_SIZE_FIRST, ("large", "big")), "small"
     elif spec.get("relative_size") == "smaller":
-        size_a, size_b = "small", rng.choice(32, ("large", "big"))
+        size_a, size_b = "small", rng.choice(Site.PAIR_SIZE_SECOND, ("large", "big"))
     a = _with_article(noun_phrase(first, rng.sub("a"), size_word=size_a))
     b = _with_article(noun_phrase(second, rng.sub("b"), size_word=size_b))
-    phrase = rng.choice(33, RELATION_PHRASES[(rel, spec.get("distance"))])
-    if rel == "inside" and rng.random(38) < 0.4:
+    phrase = rng.choice(Site.RELATION, RELATION_PHRASES[(rel, spec.get("distance"))])
+    if rel == "inside" and rng.random(Site.INSIDE_TURN) < 0.4:
         text = f"{b} with {a} inside it"
-    elif rel in ("above", "below") and spec.get("distance") is None and rng.random(39) < 0.3:
+    elif (
+        rel in ("above", "below")
+        and spec.get("distance") is None
+        and rng.random(Site.ABOVE_BELOW_TURN) < 0.3
+    ):
         text = f"{b} with {a} {phrase} it"
     else:
         text = f"{a} {phrase} {b}"

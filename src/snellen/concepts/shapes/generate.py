@@ -11,7 +11,6 @@ import hashlib
 import json
 import random
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from snellen.concepts.base import Concept
 from snellen.concepts.shapes.describe import describe
@@ -23,8 +22,7 @@ from snellen.concepts.shapes.emit_turtle import emit_turtle
 from snellen.concepts.shapes.geometry import build_scene
 from snellen.concepts.shapes.scene import Scene
 from snellen.concepts.shapes.spec import colour_pairs, is_heldout_pair, sample_spec
-
-Spec = dict[str, Any]
+from snellen.concepts.shapes.types import Spec
 
 SPLITS = ("all", "train", "heldout")
 EMITTERS: dict[str, Callable[[Scene], str]] = {

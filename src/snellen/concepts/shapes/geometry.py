@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
 
 from snellen.concepts.shapes import vocab as V
 from snellen.concepts.shapes.scene import (
@@ -31,8 +30,7 @@ from snellen.concepts.shapes.scene import (
     rotate,
     shifted,
 )
-
-Spec = dict[str, Any]
+from snellen.concepts.shapes.types import Spec
 
 
 def mix(hex_a: str, hex_b: str, t: float) -> str:

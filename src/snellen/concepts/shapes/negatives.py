@@ -5,14 +5,12 @@ relation, another count, shape, colour or position)."""
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from snellen.concepts.base import Concept
 from snellen.concepts.shapes import vocab as V
 from snellen.concepts.shapes.describe import describe
 from snellen.concepts.shapes.spec import allowed_colours, kinds_of
-
-Spec = dict[str, Any]
+from snellen.concepts.shapes.types import Spec
 
 OPPOSITE = {
     "above": "below",

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import random
 import zlib
-from typing import Any
 
 from snellen.concepts.shapes import vocab as V
-
-Spec = dict[str, Any]
+from snellen.concepts.shapes.types import Spec
 
 DARK_BACKGROUNDS = ("black", "dark blue", "dark green")
 

@@ -1,5 +1,11 @@
 """Typed records: what one package hands another, and what the run store keeps.
 
+The base class lives here; the record types that cross package lines live beside it, one
+module per family (:mod:`~snellen.records.checkup`: drawings, recognition answers and the
+render ``Status``; :mod:`~snellen.records.scores`: per-drawing scores and the metric summary
+the report formats). A new system adds its own module here (``records/NAME.py``), so the
+packages that write and read its records share one definition and import nothing upward.
+
 A record is a frozen dataclass that derives from :class:`Record`. It names its store ``kind``
 and how its ``key`` is built, and it turns into a plain row (for SQLite, JSON and Parquet)
 and back without losing its types: enums become their values, nested records become dicts,
@@ -94,13 +100,21 @@ class Record:
     kind: the same work gives the same key, so a resumed run skips it)."""
 
     kind: ClassVar[str] = ""
+    #: fields that only some records of a kind carry (a task's own columns): left out of the
+    #: row when None, so a table gets the column only when some record has a value
+    sparse: ClassVar[frozenset[str]] = frozenset()
 
     def record_key(self) -> str:
         raise NotImplementedError(f"{type(self).__name__} must define record_key()")
 
     def to_row(self) -> dict[str, Any]:
-        """A plain dict (JSON-ready) with one entry per field."""
-        return typing.cast(dict[str, Any], to_plain(self))
+        """A plain dict (JSON-ready) with one entry per field (a :attr:`sparse` field only
+        when it is set)."""
+        row = typing.cast(dict[str, Any], to_plain(self))
+        for name in self.sparse:
+            if row.get(name) is None:
+                row.pop(name, None)
+        return row
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
