@@ -14,6 +14,7 @@ RENDERERS: dict[str, str] = {
     "matplotlib": "snellen.render.mpl:MatplotlibRenderer",
     "turtle": "snellen.render.turtles:TurtleRenderer",
     "svg": "snellen.render.svg:SvgRenderer",
+    "glsl": "snellen.render.glsl:GlslRenderer",
 }
 
 # Renderers that run each program in a forked child of a warm Python interpreter.
