@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="local processes (default) or Ray tasks")  # fmt: skip
     b.add_argument("--address", default=None, help="Ray cluster address (default: start one)")
-    b.add_argument("--workers", type=int, default=None, help="processes / Ray CPUs (default: cores)")
+    b.add_argument(
+        "--workers", type=int, default=None, help="processes / Ray CPUs (default: cores)"
+    )
     b.set_defaults(func=run_build)
     ls = sub.add_parser("sources", help="list the image sources")
     ls.set_defaults(func=run_sources)

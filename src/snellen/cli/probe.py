@@ -15,7 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fashion-mnist, digits, mnist (5k subset), vad-shapes, imagefolder (--root DIR).",
     )
     p.add_argument("checkpoint", help="a snellen pretrain checkpoint")
-    p.add_argument("--dataset", default="fashion-mnist", help="probe dataset (default fashion-mnist)")
+    p.add_argument(
+        "--dataset", default="fashion-mnist", help="probe dataset (default fashion-mnist)"
+    )
     p.add_argument("--root", default=None, help="dataset directory (imagefolder, or other files)")
     p.add_argument("--k", type=int, default=5, help="neighbours for kNN (default 5)")
     p.add_argument("--linear", choices=("lbfgs", "sgd"), default="lbfgs")

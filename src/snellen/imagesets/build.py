@@ -252,7 +252,11 @@ def build_dataset(
     run = Run.open(out, command="dataset build", config=config, seeds={"seed": seed})
     root = Path(out)
     (root / SHARD_DIR).mkdir(exist_ok=True)
-    done = {r.shard: r for r in run.load_records(ShardRecord) if (root / SHARD_DIR / r.name).exists()}
+    for stale in (root / SHARD_DIR).glob("*.tar.tmp*"):  # left by a killed build
+        stale.unlink(missing_ok=True)
+    done = {
+        r.shard: r for r in run.load_records(ShardRecord) if (root / SHARD_DIR / r.name).exists()
+    }
     jobs = [
         ShardJob(src, k, start, min(shard_size, n - start), size, seed, str(root))
         for k, start in enumerate(range(0, n, shard_size))

@@ -196,8 +196,11 @@ def spectrum(rng: np.random.Generator, size: int) -> tuple[np.ndarray, Params]:
 
 
 def _upsample(field: np.ndarray, size: int) -> np.ndarray:
-    return np.asarray(Image.fromarray(field.astype(np.float32), mode="F").resize(
-        (size, size), Image.Resampling.BICUBIC))
+    return np.asarray(
+        Image.fromarray(field.astype(np.float32), mode="F").resize(
+            (size, size), Image.Resampling.BICUBIC
+        )
+    )
 
 
 def wmm(rng: np.random.Generator, size: int) -> tuple[np.ndarray, Params]:

@@ -34,7 +34,9 @@ def _info(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-def write_shard(path: str | os.PathLike[str], items: list[tuple[str, bytes, dict[str, Any]]]) -> str:
+def write_shard(
+    path: str | os.PathLike[str], items: list[tuple[str, bytes, dict[str, Any]]]
+) -> str:
     """Write ``(key, png, meta)`` items to ``path`` atomically; returns the file's sha256."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:

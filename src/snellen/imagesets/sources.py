@@ -253,7 +253,9 @@ class ShaderSource(Source):
 
 def _shaders(arg: str | None) -> Source:
     root = Path(arg or "")
-    files = sorted(p for ext in ("*.frag", "*.glsl", "*.fs") for p in root.rglob(ext)) if arg else []
+    files = (
+        sorted(p for ext in ("*.frag", "*.glsl", "*.fs") for p in root.rglob(ext)) if arg else []
+    )
     if not files:
         raise InputError(
             f"shaders:{arg}: no .frag/.glsl/.fs files; pass a directory of fragment shaders"

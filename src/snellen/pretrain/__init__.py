@@ -7,4 +7,6 @@ directories that ``snellen dataset build`` wrote.
 
 from snellen.pretrain.train import PretrainConfig, PretrainResult, load_backbone, pretrain
 
-__all__ = ["PretrainConfig", "PretrainResult", "load_backbone", "pretrain"]
+run_pretrain = pretrain  # the name in ``snellen``'s API (``snellen.pretrain`` is this package)
+
+__all__ = ["PretrainConfig", "PretrainResult", "load_backbone", "pretrain", "run_pretrain"]

@@ -53,7 +53,9 @@ class MoCo(nn.Module):
         update_momentum(self.projection_head, self.projection_head_momentum, m)
 
 
-def moco_loss(queue: int, dim: int = 128, temperature: float = 0.2, distributed: bool = False) -> NTXentLoss:
+def moco_loss(
+    queue: int, dim: int = 128, temperature: float = 0.2, distributed: bool = False
+) -> NTXentLoss:
     """InfoNCE against a queue of ``queue`` past keys (the queue lives in the loss's memory
     bank; save ``loss.memory_bank.bank`` and ``bank_ptr`` to resume exactly)."""
     return NTXentLoss(

@@ -66,7 +66,11 @@ def _save_atomic(obj: Any, path: Path) -> None:
 
 
 def _rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
 
 
 def _set_rng_state(s: dict[str, Any]) -> None:
@@ -113,9 +117,7 @@ def pretrain(
         import torch.distributed as dist
 
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    dev = torch.device(
-        device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    )
+    dev = torch.device(device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"))
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
     use_amp = cfg.amp and dev.type == "cuda"

@@ -9,6 +9,9 @@ from snellen.probe.datasets import DATASETS, LabelledSplits, load_dataset
 from snellen.probe.evaluate import ProbeReport, ProbeScores, extract_features, probe, score_features
 from snellen.probe.metrics import Accuracy, accuracy, knn_predict, logistic_lbfgs, logistic_sgd
 
+load_probe_dataset = load_dataset
+run_probe = probe  # the name in ``snellen``'s API (``snellen.probe`` is this package)
+
 __all__ = [
     "DATASETS",
     "Accuracy",
@@ -19,8 +22,10 @@ __all__ = [
     "extract_features",
     "knn_predict",
     "load_dataset",
+    "load_probe_dataset",
     "logistic_lbfgs",
     "logistic_sgd",
     "probe",
+    "run_probe",
     "score_features",
 ]

@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -77,14 +78,20 @@ def _idx(path: Path) -> np.ndarray:
 
 def fashion_mnist(root: str | None, seed: int) -> LabelledSplits:
     d = Path(root or FASHION_MNIST_ROOT)
-    files = [d / f"{p}-{k}-idx{n}-ubyte.gz" for p in ("train", "t10k") for k, n in (("images", 3), ("labels", 1))]
+    files = [
+        d / f"{p}-{k}-idx{n}-ubyte.gz"
+        for p in ("train", "t10k")
+        for k, n in (("images", 3), ("labels", 1))
+    ]
     if not all(f.exists() for f in files):
         raise InputError(
             f"{d}: no Fashion-MNIST files; install Debian's dataset-fashion-mnist "
             "(apt-get install dataset-fashion-mnist) or pass --root DIR with the four idx .gz files"
         )
     tx, ty, sx, sy = (_idx(f) for f in files)
-    return LabelledSplits("fashion-mnist", list(FASHION_CLASSES), tx, ty.astype(int), sx, sy.astype(int))
+    return LabelledSplits(
+        "fashion-mnist", list(FASHION_CLASSES), tx, ty.astype(int), sx, sy.astype(int)
+    )
 
 
 def digits(root: str | None, seed: int) -> LabelledSplits:
@@ -120,7 +127,11 @@ def vad_shapes(root: str | None, seed: int, n: int = 960, size: int = 64) -> Lab
     jobs, labels = [], {}
     for i in range(n):
         c = i % len(SHAPE_CLASSES)
-        spec = {"composition": "single", "shape": SHAPE_CLASSES[c], "colour": rng.choice(V.COLOUR_NAMES)}
+        spec: dict[str, Any] = {
+            "composition": "single",
+            "shape": SHAPE_CLASSES[c],
+            "colour": rng.choice(V.COLOUR_NAMES),
+        }
         spec["size"] = rng.choice(("small", "medium", "large"))
         if rng.random() < 0.5:
             spec["rotation"] = rng.choice((15, 30, 45, 60))

@@ -71,7 +71,9 @@ def extract_features(
         x = x.unsqueeze(-1).expand(*x.shape, 3) if x.ndim == 3 else x
         x = x.permute(0, 3, 1, 2)
         if x.shape[-1] != size or x.shape[-2] != size:
-            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+            x = F.interpolate(
+                x, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+            )
         out.append(backbone((x - _MEAN) / _STD).flatten(1))
     return torch.cat(out)
 
@@ -138,14 +140,18 @@ def probe(
     if threads:
         torch.set_num_threads(threads)
     backbone, arch = load_backbone(checkpoint)
-    ckpt_size = int(torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]["size"])
+    ckpt_size = int(
+        torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]["size"]
+    )
     size = size or ckpt_size
     splits = (data or load_dataset(dataset, root, seed)).limit(train_limit, test_limit, seed)
     ty, sy = torch.from_numpy(splits.train_y).long(), torch.from_numpy(splits.test_y).long()
     torch.manual_seed(seed)
     floor, _ = make_backbone(arch)
     digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
-    data_key = f"{splits.name.replace('/', '_').replace(':', '_')}-{len(ty)}-{len(sy)}-s{seed}-{size}px"
+    data_key = (
+        f"{splits.name.replace('/', '_').replace(':', '_')}-{len(ty)}-{len(sy)}-s{seed}-{size}px"
+    )
     cache = Path(cache_dir) if cache_dir else None
     results = []
     for name, net, net_key in (
@@ -153,9 +159,19 @@ def probe(
         ("random-init", floor, f"{arch}-random-s{seed}"),
     ):
         t0 = time.monotonic()
-        tr = _cached(cache, f"{net_key}-{data_key}-train", lambda n=net: extract_features(n, splits.train_x, size))
-        te = _cached(cache, f"{net_key}-{data_key}-test", lambda n=net: extract_features(n, splits.test_x, size))
-        lin, knn = score_features(tr, ty, te, sy, k=k, linear=linear, classes=len(splits.classes), seed=seed)
+        tr = _cached(
+            cache,
+            f"{net_key}-{data_key}-train",
+            lambda n=net: extract_features(n, splits.train_x, size),
+        )
+        te = _cached(
+            cache,
+            f"{net_key}-{data_key}-test",
+            lambda n=net: extract_features(n, splits.test_x, size),
+        )
+        lin, knn = score_features(
+            tr, ty, te, sy, k=k, linear=linear, classes=len(splits.classes), seed=seed
+        )
         results.append(ProbeScores(name, round(lin, 5), round(knn, 5), tr.shape[1],
                                    round(time.monotonic() - t0, 2)))  # fmt: skip
     report = ProbeReport(

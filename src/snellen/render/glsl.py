@@ -82,7 +82,7 @@ class GlslRenderer(LanguageRenderer):
         import moderngl
 
         self.moderngl = moderngl
-        self.ctx = moderngl.create_standalone_context(backend="egl")
+        self.ctx = moderngl.create_standalone_context(backend="egl")  # type: ignore[arg-type]
 
     def render(self, job: RenderJob, job_dir: str) -> RenderResult:
         import numpy as np
