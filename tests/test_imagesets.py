@@ -151,3 +151,26 @@ def test_killed_build_resumes_with_the_same_bytes(tmp_path: Path) -> None:
     keys = [k for k, _, _ in iter_samples(out)]
     assert sorted(keys) == [f"{i:09d}" for i in range(60)]
     assert not list((out / "shards").glob("*.tmp*"))
+
+
+def test_a_checkup_run_is_a_source(tmp_path: Path) -> None:
+    from snellen.store import Run
+
+    run = Run.open(tmp_path / "run", command="checkup", config={})
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><circle cx="4" cy="4" r="3" fill="blue"/></svg>'
+    ref = run.artifacts.put(svg.encode(), ".svg")
+    row = {
+        "status": "ok",
+        "program": ref,
+        "language": "svg",
+        "description": "a blue dot",
+        "model": "m",
+    }
+    run.put("drawings", "draw/c1/svg/s0/r0", row)
+    run.put("drawings", "draw/c2/svg/s0/r0", {**row, "status": "compile_error"})
+    run.close()
+    src = load_source(f"run:{tmp_path / 'run'}")
+    assert [p.id for p in src.programs] == ["draw/c1/svg/s0/r0"]
+    s = build_dataset(src, 2, 16, tmp_path / "ds", workers=1, progress=False)
+    metas = [m for _, _, m in iter_samples(tmp_path / "ds")]
+    assert s.images == 2 and metas[0]["concept"] == "a blue dot" and metas[0]["model"] == "m"

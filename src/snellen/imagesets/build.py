@@ -10,6 +10,7 @@ Ray tasks.
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import time
 from collections import Counter
@@ -77,6 +78,9 @@ def render_pool(workers: int) -> Any:
 
         pool = _POOLS[workers] = LocalPool(workers)
         atexit.register(pool.close)
+        # pool processes of multiprocessing leave by os._exit, skipping atexit: a finalizer
+        # still stops (and reaps) the render workers there
+        multiprocessing.util.Finalize(None, pool.close, exitpriority=10)
     return pool
 
 

@@ -160,17 +160,16 @@ def _jsonl_programs(path: Path) -> list[Program]:
 
 
 def _run_programs(path: Path) -> list[Program]:
-    from snellen.render.extract import extract_code
     from snellen.store import Run
 
     run = Run(path)
     out = []
     for row in run.records("drawings"):
-        code = row.get("code") or extract_code(row.get("reply") or "", row.get("language")).code
-        if not code or row.get("status", "ok") not in ("ok", "blank"):
+        if row.get("status") != "ok" or not row.get("program"):
             continue
-        concept = row.get("concept_id") or row.get("concept")
-        out.append(Program(str(row.get("key")), row["language"], code, concept, row.get("model")))
+        code = run.artifacts.get(row["program"]).decode("utf-8", errors="replace")
+        concept = row.get("description") or row.get("concept_id")
+        out.append(Program(str(row["key"]), row["language"], code, concept, row.get("model")))
     run.close()
     if not out:
         raise InputError(f"run:{path}: the run holds no rendered drawings; run a check-up first")
