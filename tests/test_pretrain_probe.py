@@ -145,3 +145,37 @@ def test_moco_sgd_linear_recipe_learns_a_separable_problem() -> None:
     x = torch.tensor(rng.normal(0, 0.3, (300, 8)) + np.eye(3, 8)[y], dtype=torch.float32)
     scores = logistic_sgd(x[:200], torch.tensor(y[:200]), x[200:], epochs=10, lr=1.0)
     assert accuracy(scores, torch.tensor(y[200:])) > 0.95
+
+
+@pytest.mark.slow
+def test_torchrun_ddp_path_on_cpu(images: Path, tmp_path: Path) -> None:
+    """Two processes under torchrun (gloo): DistributedDataParallel, shuffled BN across
+    processes, keys gathered for the queue; rank 0 writes the checkpoint."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp.pt"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m",
+           "snellen", "pretrain", "--data", str(images), "--out", str(out), "--epochs", "1",
+           "--batch-size", "4", "--size", "32", "--workers", "0", "--threads", "1"]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("steps (1 epochs)") == 1  # one report, from rank 0
+    ckpt = torch.load(out, weights_only=False)
+    assert ckpt["step"] == 2 and ckpt["finished"]  # 16 images / (4 x 2 processes)
+
+
+def test_probe_datasets_load_with_their_real_splits() -> None:
+    from snellen.probe.datasets import load_dataset, vad_shapes
+
+    fm = load_dataset("fashion-mnist")
+    assert fm.train_x.shape == (60000, 28, 28) and fm.test_x.shape == (10000, 28, 28)
+    assert len(fm.classes) == 10 and set(np.unique(fm.test_y)) == set(range(10))
+    small = fm.limit(100, 50, seed=0)
+    assert len(small.train_y) == 100 and np.bincount(small.train_y).tolist() == [10] * 10
+    mn = load_dataset("mnist")
+    assert len(mn.train_y) + len(mn.test_y) == 5000 and mn.train_x.shape[1:] == (28, 28)
+    shapes = vad_shapes(None, 0, n=16, size=32)
+    assert shapes.train_x.shape[1:] == (32, 32, 3) and len(shapes.train_y) == 8
+    assert set(shapes.train_y) == set(range(8))

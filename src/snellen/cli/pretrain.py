@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         momentum=args.momentum, queue=args.queue, seed=args.seed, amp=not args.no_amp,
         threads=args.threads, stop_after=args.stop_after,
     )  # fmt: skip
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
+        return 0
     print(
         f"{r.steps} steps ({r.epochs} epochs) on {r.device}: final loss {r.final_loss:.4f}, "
         f"{r.images_per_s} images/s -> {r.out}"

@@ -141,7 +141,6 @@ def pretrain(
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     query: torch.nn.Module = model
     if world > 1:
-        torch.nn.SyncBatchNorm  # noqa: B018 - MoCo uses shuffled BN instead, below
         query = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[dev.index] if dev.type == "cuda" else None
         )

@@ -130,7 +130,7 @@ def vad_shapes(root: str | None, seed: int, n: int = 960, size: int = 64) -> Lab
         spec: dict[str, Any] = {
             "composition": "single",
             "shape": SHAPE_CLASSES[c],
-            "colour": rng.choice(V.COLOUR_NAMES),
+            "colour": rng.choice([c for c in V.COLOUR_NAMES if c != "white"]),  # on white
         }
         spec["size"] = rng.choice(("small", "medium", "large"))
         if rng.random() < 0.5:
