@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from typing import Any
 
 from PIL import Image
@@ -21,6 +22,7 @@ from snellen.render.base import LanguageRenderer, RenderJob, RenderResult, Statu
 from snellen.render.image import to_png
 
 DEFAULT_SIZE = 256
+PROGRAM_CACHE = 32
 _HEADER = re.compile(r"^//!snellen\s+(.*)$", re.MULTILINE)
 
 _VERTEX = """#version 330
@@ -83,6 +85,19 @@ class GlslRenderer(LanguageRenderer):
 
         self.moderngl = moderngl
         self.ctx = moderngl.create_standalone_context(backend="egl")  # type: ignore[arg-type]
+        # compiled programs by source: dataset building renders one shader many times
+        # with other uniforms, and llvmpipe's compile costs more than a 64 px frame
+        self.programs: OrderedDict[str, Any] = OrderedDict()
+
+    def program(self, source: str) -> Any:
+        prog = self.programs.get(source)
+        if prog is None:
+            prog = self.ctx.program(vertex_shader=_VERTEX, fragment_shader=source)
+            self.programs[source] = prog
+            while len(self.programs) > PROGRAM_CACHE:
+                self.programs.popitem(last=False)[1].release()
+        self.programs.move_to_end(source)
+        return prog
 
     def render(self, job: RenderJob, job_dir: str) -> RenderResult:
         import numpy as np
@@ -95,11 +110,10 @@ class GlslRenderer(LanguageRenderer):
         made: list[Any] = []
         try:
             try:
-                prog = ctx.program(vertex_shader=_VERTEX, fragment_shader=fragment_source(job.code))
+                prog = self.program(fragment_source(job.code))
             except self.moderngl.Error as e:
                 result.status, result.reason = Status.COMPILE_ERROR, str(e)[:4000]
                 return result
-            made.append(prog)
             uniforms = {
                 "iResolution": (float(size), float(size), 1.0),
                 "iTime": settings["time"],
@@ -136,6 +150,8 @@ class GlslRenderer(LanguageRenderer):
         return result
 
     def close(self) -> None:
+        for prog in getattr(self, "programs", {}).values():
+            prog.release()
         ctx = getattr(self, "ctx", None)
         if ctx is not None:
             ctx.release()
