@@ -152,10 +152,10 @@ def _jsonl_programs(path: Path) -> list[Program]:
         out.append(Program(p.id, p.language, p.code))
     # concepts, when the records carry them
     concepts = {}
-    for line in path.read_text().splitlines():
+    for n, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
             rec = json.loads(line)
-            concepts[str(rec.get("id"))] = rec.get("concept")
+            concepts[str(rec.get("id", n))] = rec.get("concept")
     return [Program(p.id, p.language, p.code, concepts.get(p.id)) for p in out]
 
 
