@@ -12,6 +12,7 @@ APT_PACKAGES=(
   librsvg2-bin tesseract-ocr tesseract-ocr-eng
   chromium bubblewrap
   cmake build-essential
+  dataset-fashion-mnist libgl1-mesa-dri libegl1 libegl-mesa0
 )
 
 missing=()

@@ -36,6 +36,12 @@ _API = {
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
     "Run": "snellen.store",
+    "build_dataset": "snellen.imagesets",  # snellen dataset build
+    "load_source": "snellen.imagesets",
+    "run_pretrain": "snellen.pretrain",  # snellen pretrain
+    "load_backbone": "snellen.pretrain",
+    "run_probe": "snellen.probe",  # snellen probe
+    "load_probe_dataset": "snellen.probe",
 }
 
 __all__ = ["__version__", *_API]

@@ -45,6 +45,9 @@ class Language:
     read_suffixes: tuple[str, ...] = ()
     # rendered in a forked child of a warm Python interpreter (matplotlib, turtle)
     python: bool = False
+    # a language models are asked to draw in (the check-up's default set); False for
+    # languages snellen renders for other purposes (GLSL shaders for image datasets)
+    drawing: bool = True
 
 
 LANGUAGES: Registry[Language] = Registry("language")
@@ -57,6 +60,8 @@ for _lang in (
     Language("turtle", "snellen.render.turtles:TurtleRenderer", ".py", "Python turtle",
              ("python-turtle",), python=True),
     Language("svg", "snellen.render.svg:SvgRenderer", ".svg", "SVG"),
+    Language("glsl", "snellen.render.glsl:GlslRenderer", ".frag", "GLSL fragment shader",
+             ("frag", "shader"), (".glsl",), drawing=False),
 ):  # fmt: skip
     LANGUAGES.register(_lang.name, _lang, aliases=_lang.aliases, lazy=False)
 
@@ -71,9 +76,10 @@ def canonical(name: str) -> str:
     return language(name).name
 
 
-def language_names() -> tuple[str, ...]:
-    """The registered language names, in registration order."""
-    return tuple(LANGUAGES.names())
+def language_names(*, drawing_only: bool = True) -> tuple[str, ...]:
+    """The registered language names, in registration order: the drawing languages (the
+    check-up's default set), or every renderable one."""
+    return tuple(n for n in LANGUAGES.names() if LANGUAGES.get(n).drawing or not drawing_only)
 
 
 def canonical_list(names: Iterable[str]) -> list[str]:

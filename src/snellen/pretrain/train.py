@@ -1,0 +1,288 @@
+"""``snellen pretrain``: MoCo-v2 on rendered images, with exact resume.
+
+The reference recipe (SPEC.md): SGD with momentum 0.9 and weight decay 1e-4, lr 0.03 per
+256 images, cosine schedule, temperature 0.2, queue 65,536 (capped at the dataset size for
+small datasets), key-encoder momentum 0.999, MLP head, aug-plus views. The checkpoint holds
+everything the next step depends on (both encoders, optimizer, scheduler, AMP scaler, the
+queue and its pointer, RNG states, epoch and step, the loss history), written atomically
+every ``save_every`` steps; a killed run started again continues from it with nothing lost
+or repeated. On GPUs: AMP (fp16 autocast + grad scaling), channels-last, and
+DistributedDataParallel under ``torchrun`` (MoCo's shuffled BN across processes).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from snellen.errors import InputError
+from snellen.pretrain.data import ShardImages, data_dirs, moco_v2_transform
+from snellen.pretrain.moco import MoCo, moco_loss
+
+
+@dataclass
+class PretrainConfig:
+    """Everything that defines a pre-training run (a resumed run must match it)."""
+
+    data: list[str]
+    arch: str = "resnet18"
+    epochs: int = 200
+    batch_size: int = 256
+    size: int = 64
+    lr: float = 0.03  # per 256 images
+    momentum: float = 0.999  # key encoder
+    queue: int = 65536
+    temperature: float = 0.2
+    weight_decay: float = 1e-4
+    seed: int = 0
+    amp: bool = True  # used on CUDA only
+    channels_last: bool = True  # used on CUDA only
+
+
+@dataclass
+class PretrainResult:
+    out: str
+    steps: int
+    epochs: int
+    final_loss: float
+    images_per_s: float
+    resumed_from_step: int
+    device: str
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _rng_state() -> dict[str, Any]:
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+
+
+def _set_rng_state(s: dict[str, Any]) -> None:
+    torch.set_rng_state(s["torch"])
+    np.random.set_state(s["numpy"])
+    random.setstate(s["python"])
+
+
+def _dist() -> tuple[int, int, int]:
+    """(rank, world size, local rank) under torchrun; (0, 1, 0) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def pretrain(
+    data: str | list[str],
+    out: str | os.PathLike[str],
+    *,
+    arch: str = "resnet18",
+    epochs: int = 200,
+    batch_size: int = 256,
+    size: int = 64,
+    save_every: int = 100,
+    workers: int | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+    stop_after: int | None = None,
+    progress: bool = True,
+    **overrides: Any,
+) -> PretrainResult:
+    """Pre-train ``arch`` with MoCo-v2 on the images in ``data`` (dataset directories);
+    the checkpoint at ``out`` is created, or resumed when it exists. ``threads`` sets
+    torch's CPU threads (1 is often fastest on a shared machine: spinning threads starve);
+    ``stop_after`` ends this session after that many steps in all (checkpoint saved), for
+    time-sliced jobs."""
+    from tqdm import tqdm
+
+    if threads:
+        torch.set_num_threads(threads)
+    dirs = data_dirs(data)
+    cfg = PretrainConfig(dirs, arch, epochs, batch_size, size, **overrides)
+    rank, world, local_rank = _dist()
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    dev = torch.device(device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"))
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+    use_amp = cfg.amp and dev.type == "cuda"
+    channels_last = cfg.channels_last and dev.type == "cuda"
+
+    dataset = ShardImages(dirs, moco_v2_transform(size), seed=cfg.seed)
+    n = len(dataset)
+    global_batch = batch_size * world
+    steps_per_epoch = n // global_batch
+    if steps_per_epoch < 1:
+        raise InputError(
+            f"--batch-size {batch_size} x {world} process(es) is larger than the {n} images"
+        )
+    queue = min(cfg.queue, (n // batch_size) * batch_size)
+    total_steps = steps_per_epoch * epochs
+
+    torch.manual_seed(cfg.seed)
+    model = MoCo(arch).to(dev)
+    criterion = moco_loss(queue, temperature=cfg.temperature, distributed=world > 1).to(dev)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    query: torch.nn.Module = model
+    if world > 1:
+        query = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev.index] if dev.type == "cuda" else None
+        )
+    lr = cfg.lr * global_batch / 256
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps))
+    )
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+
+    path = Path(out)
+    step, history, resumed = 0, [], 0
+    if path.exists():
+        ckpt = torch.load(path, map_location=dev, weights_only=False)
+        if ckpt["config"] != asdict(cfg):
+            diff = sorted(k for k in ckpt["config"] if ckpt["config"][k] != asdict(cfg).get(k))
+            raise InputError(
+                f"{path} was trained with other settings ({', '.join(diff)}); "
+                "resume with the same settings or choose another --out"
+            )
+        model.load_state_dict(ckpt["model"])
+        criterion.memory_bank.bank.copy_(ckpt["queue"])
+        criterion.memory_bank.bank_ptr.copy_(ckpt["queue_ptr"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        scaler.load_state_dict(ckpt["scaler"])
+        _set_rng_state(ckpt["rng"])
+        step, history = ckpt["step"], ckpt["history"]
+        resumed = step
+
+    def save() -> None:
+        if rank != 0:
+            return
+        _save_atomic(
+            {
+                "config": asdict(cfg),
+                "arch": arch,
+                "model": model.state_dict(),
+                "backbone": model.backbone.state_dict(),
+                "queue": criterion.memory_bank.bank.detach().cpu(),
+                "queue_ptr": criterion.memory_bank.bank_ptr.detach().cpu(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict(),
+                "rng": _rng_state(),
+                "step": step,
+                "epoch": step // steps_per_epoch,
+                "total_steps": total_steps,
+                "images": n,
+                "history": history,
+                "finished": step >= total_steps,
+            },
+            path,
+        )
+
+    workers = min(4, os.cpu_count() or 1) if workers is None else workers
+    bar = tqdm(total=total_steps, initial=step, unit="step", desc=f"moco {arch}",
+               disable=not progress or rank != 0)  # fmt: skip
+    t_start, seen = time.monotonic(), 0
+    end = min(total_steps, stop_after) if stop_after else total_steps
+    while step < end:
+        epoch, skip = divmod(step, steps_per_epoch)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch))
+        batches = [
+            order[(b * world + rank) * batch_size : (b * world + rank + 1) * batch_size].tolist()
+            for b in range(skip, steps_per_epoch)
+        ]
+        dataset.set_epoch(epoch)
+        loader = DataLoader(
+            dataset, batch_sampler=batches, num_workers=workers,
+            collate_fn=_collate, pin_memory=dev.type == "cuda",
+        )  # fmt: skip
+        model.train()
+        for x0, x1 in loader:
+            t0 = time.monotonic()
+            x0, x1 = x0.to(dev, non_blocking=True), x1.to(dev, non_blocking=True)
+            if channels_last:
+                x0 = x0.contiguous(memory_format=torch.channels_last)
+                x1 = x1.contiguous(memory_format=torch.channels_last)
+            model.update_momentum(cfg.momentum)
+            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+                q = query(x0)
+                k = _keys(model, x1, world)
+                loss = criterion(q.float(), k.float())
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            seen += len(x0) * world
+            rate = len(x0) * world / max(time.monotonic() - t0, 1e-9)
+            history.append(
+                {"step": step, "epoch": epoch, "loss": float(loss.item()),
+                 "lr": optimizer.param_groups[0]["lr"], "images_per_s": round(rate, 2)}
+            )  # fmt: skip
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            if step % save_every == 0 or step % steps_per_epoch == 0 or step == end:
+                save()
+            if step >= end:
+                break
+    bar.close()
+    save()
+    elapsed = time.monotonic() - t_start
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    return PretrainResult(
+        str(path), step, epochs, history[-1]["loss"] if history else float("nan"),
+        round(seen / elapsed, 2) if seen else 0.0, resumed, str(dev),
+    )  # fmt: skip
+
+
+def _collate(batch: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch])
+
+
+def _keys(model: MoCo, x: torch.Tensor, world: int) -> torch.Tensor:
+    """Key features; across processes the batch is shuffled first so batch-norm statistics
+    cannot leak which key matches which query (MoCo's shuffled BN)."""
+    if world > 1:
+        from lightly.models.utils import batch_shuffle_distributed, batch_unshuffle_distributed
+
+        x, shuffle = batch_shuffle_distributed(x)
+        k = model.forward_momentum(x)
+        return batch_unshuffle_distributed(k, shuffle)
+    return model.forward_momentum(x)
+
+
+def load_backbone(path: str | os.PathLike[str], device: str = "cpu") -> tuple[torch.nn.Module, str]:
+    """The query backbone of a ``snellen pretrain`` checkpoint (fc removed) and its arch."""
+    from snellen.pretrain.moco import make_backbone
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such checkpoint; pass a file written by snellen pretrain")
+    ckpt = torch.load(p, map_location=device, weights_only=False)
+    if "backbone" not in ckpt:
+        raise InputError(f"{p}: not a snellen pretrain checkpoint (no backbone weights)")
+    net, _ = make_backbone(ckpt["arch"])
+    net.load_state_dict(ckpt["backbone"])
+    return net.eval(), ckpt["arch"]
