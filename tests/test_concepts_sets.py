@@ -32,10 +32,12 @@ def test_objects_sampling_is_seeded_and_without_replacement():
     assert len({c.id for c in load_concepts("objects")}) == 1000
 
 
-def test_registry_lists_the_three_sets():
+def test_registry_lists_the_sets():
     infos = {i.name: i for i in list_concept_sets()}
-    assert set(infos) == {"shapes", "objects", "scenes"}
+    assert set(infos) == {"shapes", "objects", "recorded-objects", "scenes"}
     assert infos["objects"].size == 1000
+    assert infos["recorded-objects"].size == 100
+    assert infos["recorded-objects"].category == "objects"
 
 
 def test_unknown_set_is_an_input_error():
