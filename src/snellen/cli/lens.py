@@ -31,6 +31,7 @@ def _task_args(p: argparse.ArgumentParser) -> None:
                    help="minimum cosine similarity for tags/attributes (LENS: 0.2, for CLIP; "
                    "snellen-shapes scores higher, about 0.5 is its equivalent)")  # fmt: skip
     p.add_argument("--captions", type=int, default=10, dest="captions_n", help="sampled captions (default 10)")
+    p.add_argument("--caption-tokens", type=int, default=30, help="caption length limit (default 30)")
     p.add_argument("--max-tokens", type=int, default=10, help="answer length limit (default 10)")
     p.add_argument("--concurrency", type=int, help="LLM requests in flight (default: the model's)")
     p.add_argument("--batch-size", type=int, default=64, help="images per vision batch (default 64)")
@@ -85,7 +86,7 @@ def run_task(args: argparse.Namespace) -> int:
         tags_k=args.tags_k, attributes_k=args.attributes_k, threshold=args.threshold,
         captions_n=args.captions_n, max_tokens=args.max_tokens, concurrency=args.concurrency,
         batch_size=args.batch_size, device=args.device, seed=args.seed, llm_engine=args.llm_engine,
-        instruction=args.instruction,
+        instruction=args.instruction, caption_tokens=args.caption_tokens,
         baselines=tuple(b for b in args.baselines.split(",") if b),
     )  # fmt: skip
     print(f"{m['task']} on {m['dataset']} ({m['n']} items, {args.shots} shots):")

@@ -72,7 +72,8 @@ class HFCaptioner(Captioner):
     def identity(self) -> dict[str, Any]:
         from snellen.lens.vocab import source_identity
 
-        return {**super().identity(), "files": source_identity(self.name), "beams": self.num_beams}
+        return {**super().identity(), "files": source_identity(self.name), "beams": self.num_beams,
+                "max_new_tokens": self.max_new_tokens}
 
     @torch.no_grad()
     def caption(
@@ -161,7 +162,7 @@ class RetrievalCaptioner(Captioner):
 def _hf(arg: str | None, **kw: Any) -> Captioner:
     if not arg:
         raise InputError("hf captioner needs a model: hf:Salesforce/blip-image-captioning-large or hf:/path")
-    return HFCaptioner(arg, device=kw.get("device"))
+    return HFCaptioner(arg, device=kw.get("device"), max_new_tokens=kw.get("max_new_tokens") or 30)
 
 
 def _retrieval(arg: str | None, **kw: Any) -> Captioner:

@@ -69,6 +69,7 @@ class LensConfig:
     threshold: float = 0.2
     captions_n: int = 10
     captions_top_k: int = 50
+    caption_tokens: int = 30
     max_tokens: int = 10
     instruction: str | None = None
     concurrency: int | None = None
@@ -186,7 +187,8 @@ def build_modules(
         elif name == "captions":
             from snellen.lens.captioners import load_captioner
 
-            cap = load_captioner(cfg.captioner, device=cfg.device, cache=embeddings_dir)
+            cap = load_captioner(cfg.captioner, device=cfg.device, cache=embeddings_dir,
+                                 max_new_tokens=cfg.caption_tokens)
             if cap.kind == "retrieval":
                 notes.append(f"captions come from RETRIEVAL ({cap.name}), not a generative captioner")
             modules.append(CaptionModule(cap, n=cfg.captions_n, top_k=cfg.captions_top_k, seed=cfg.seed))

@@ -157,6 +157,7 @@ def build_vocab(
     limit: int | None = None,
     attribute_template: str = ATTRIBUTE_TEMPLATE,
     out: str | Path | None = None,
+    max_tokens: int = 96,
 ) -> Vocabulary:
     """A vocabulary from tag sources (see :func:`tag_source`); ``descriptors`` is ``shapes``
     (generator colours), ``llm`` (written by ``model``, cached in ``run``), or None."""
@@ -178,7 +179,7 @@ def build_vocab(
         llm = load_model(model or "smollm2")
         source["model"] = llm.describe().get("model", llm.name)
         with Run.open(run, command="lens vocab", config={"tags": list(tags)}) as r:
-            vocab.descriptors = llm_descriptors(names, llm, r)
+            vocab.descriptors = llm_descriptors(names, llm, r, max_tokens=max_tokens)
             r.finish()
     elif descriptors is not None:
         raise InputError(f"--descriptors {descriptors!r}: use shapes or llm")
