@@ -66,7 +66,9 @@ def save_tiny_blip(path: Path) -> Path:
                 encoder_hidden_size=32)  # fmt: skip
     vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                   num_attention_heads=2, image_size=32, patch_size=8)  # fmt: skip
-    model = BlipForConditionalGeneration(BlipConfig(text_config=text, vision_config=vision, projection_dim=16))
+    model = BlipForConditionalGeneration(
+        BlipConfig(text_config=text, vision_config=vision, projection_dim=16)
+    )
     processor = BlipProcessor(
         image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
         tokenizer=word_tokenizer(),
@@ -134,13 +136,18 @@ def write_vqav2(root: Path, *, official: bool = True, prefix: str = "v2_") -> Pa
 def write_memes(root: Path) -> Path:
     """Hateful Memes JSONL (dev + train) with images carrying their text, for OCR."""
     (root / "img").mkdir(parents=True, exist_ok=True)
-    rows = {"dev": [(1, "HELLO WORLD", 0), (2, "GOOD DOGS", 1)], "train": [(3, "CATS RULE", 0), (4, "NO DOGS", 1)]}
+    rows = {
+        "dev": [(1, "HELLO WORLD", 0), (2, "GOOD DOGS", 1)],
+        "train": [(3, "CATS RULE", 0), (4, "NO DOGS", 1)],
+    }
     for split, items in rows.items():
         lines = []
         for i, text, label in items:
             im = Image.new("RGB", (320, 120), "white")
             ImageDraw.Draw(im).text((20, 40), text, fill="black", font_size=36)
             im.save(root / "img" / f"{i:05d}.png")
-            lines.append(json.dumps({"id": i, "img": f"img/{i:05d}.png", "label": label, "text": text}))
+            lines.append(
+                json.dumps({"id": i, "img": f"img/{i:05d}.png", "label": label, "text": text})
+            )
         (root / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
     return root

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from lens_helpers import write_memes, write_vqav2
 
+from lens_helpers import write_memes, write_vqav2
 from snellen.errors import InputError
 from snellen.lens import (
     TEMPLATES,
@@ -24,7 +24,9 @@ from snellen.lens.pipeline import ClassMapper, clean_reply
 
 @pytest.mark.parametrize("layout", ["vqav2", "okvqa", "plain"])
 def test_vqa_loader_reads_official_and_plain_layouts(layout: str, tmp_path: Path) -> None:
-    root = write_vqav2(tmp_path, official=layout != "plain", prefix="v2_" if layout == "vqav2" else "")
+    root = write_vqav2(
+        tmp_path, official=layout != "plain", prefix="v2_" if layout == "vqav2" else ""
+    )
     ds = load_dataset("okvqa" if layout == "okvqa" else "vqav2", root, tmp_path / "work")
     items = ds.items()
     assert [it.id for it in items] == ["420", "421", "730"]
@@ -49,7 +51,10 @@ def test_vqa_loader_names_what_is_missing(tmp_path: Path) -> None:
 def test_memes_and_folder_loaders(tmp_path: Path) -> None:
     ds = load_dataset("hateful-memes", write_memes(tmp_path / "m"), tmp_path)
     assert ds.task == "binary" and ds.eval_split == "dev"
-    assert [(it.id, it.label, it.text) for it in ds.items()] == [("1", "0", "HELLO WORLD"), ("2", "1", "GOOD DOGS")]
+    assert [(it.id, it.label, it.text) for it in ds.items()] == [
+        ("1", "0", "HELLO WORLD"),
+        ("2", "1", "GOOD DOGS"),
+    ]
     assert len(ds.train_items()) == 2
     folder = tmp_path / "f"
     for cls in ("red_circle", "blue"):
@@ -95,7 +100,10 @@ def test_prompt_modes_put_every_field_under_its_own_heading() -> None:
     hm = Prompter.for_mode("hm").fill(texts, "Is it hateful?")
     assert hm.count("Tags:") == 1 and "Tags: dog, cat\nAttributes: a dog, which has fur\n" in hm
     assert "Caption: beam cap\n" in hm and 'written "HELLO WORLD"' in hm
-    assert Prompter.for_mode("vqa").fill(texts, "Q?") == "Captions: s1, s2\nQuestion: Q?\nShort Answer:"
+    assert (
+        Prompter.for_mode("vqa").fill(texts, "Q?")
+        == "Captions: s1, s2\nQuestion: Q?\nShort Answer:"
+    )
     assert Prompter.for_mode("vision").modules() == ["tags", "attributes"]
     assert Prompter.for_mode("all").modules() == ["tags", "attributes", "captions", "ocr"]
     assert set(TEMPLATES) == {"vqa", "vision", "hm", "all"}

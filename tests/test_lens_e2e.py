@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
-from lens_helpers import save_tiny_blip, save_tiny_clip, save_tiny_llama, write_memes, write_vqav2
 
+from lens_helpers import save_tiny_blip, save_tiny_clip, save_tiny_llama, write_memes, write_vqav2
 from snellen.cli import main
-from snellen.lens import LensAnswer, Vocabulary, VisionText, build_vocab
+from snellen.lens import LensAnswer, VisionText, Vocabulary, build_vocab
 from snellen.metrics.vqa import vqa_score
 from snellen.store import Run
 
@@ -35,10 +35,27 @@ def _args(models: dict[str, Path], *extra: str) -> list[str]:
             "--threshold", "-1", *extra]  # fmt: skip
 
 
-def test_vqa_end_to_end_then_resume_reuses_everything(models: dict[str, Path], tmp_path: Path) -> None:
+def test_vqa_end_to_end_then_resume_reuses_everything(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
     root = write_vqav2(tmp_path / "vqa")
     out = tmp_path / "run"
-    assert main(["lens", "vqa", "--dataset", "vqav2", "--root", str(root), "--out", str(out), *_args(models)]) == 0
+    assert (
+        main(
+            [
+                "lens",
+                "vqa",
+                "--dataset",
+                "vqav2",
+                "--root",
+                str(root),
+                "--out",
+                str(out),
+                *_args(models),
+            ]
+        )
+        == 0
+    )
     m = json.loads((out / "metrics.json").read_text())["vqa"]
     assert m["n"] == 3 and set(m["methods"]) == {"lens", "vision", "blind", "majority"}
     assert m["mode"] == "vqa" and list(m["modules"]) == ["captions"]
@@ -53,14 +70,31 @@ def test_vqa_end_to_end_then_resume_reuses_everything(models: dict[str, Path], t
     for a in answers:  # stored scores are the official VQA accuracy of the stored predictions
         assert a.score == pytest.approx(vqa_score(a.prediction, items[a.item]["answers"]))
     lens = [a for a in answers if a.method == "lens"]
-    assert all(a.prompt.startswith("Captions: ") and a.prompt.endswith("Short Answer:") for a in lens)
+    assert all(
+        a.prompt.startswith("Captions: ") and a.prompt.endswith("Short Answer:") for a in lens
+    )
     assert m["timing"]["reasoner_calls"] == 6
     report = (out / "report.html").read_text()
     assert "What colour is the circle?" in report and "data:image/png;base64," in report
     assert (out / "lens_answer.parquet").is_file()
 
     # the same command again: no vision work, no LLM call, the same numbers
-    assert main(["lens", "vqa", "--dataset", "vqav2", "--root", str(root), "--out", str(out), *_args(models)]) == 0
+    assert (
+        main(
+            [
+                "lens",
+                "vqa",
+                "--dataset",
+                "vqav2",
+                "--root",
+                str(root),
+                "--out",
+                str(out),
+                *_args(models),
+            ]
+        )
+        == 0
+    )
     again = json.loads((out / "metrics.json").read_text())["vqa"]
     assert again["timing"]["reasoner_calls"] == 0 and again["methods"] == m["methods"]
     assert run.count(VisionText.kind) == 2
@@ -71,7 +105,9 @@ def test_vqa_end_to_end_then_resume_reuses_everything(models: dict[str, Path], t
     assert run.count(VisionText.kind) == 6
 
 
-def test_binary_memes_with_ocr_and_the_fixed_hm_prompt(models: dict[str, Path], tmp_path: Path) -> None:
+def test_binary_memes_with_ocr_and_the_fixed_hm_prompt(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
     root = write_memes(tmp_path / "memes")
     vocab = Vocabulary(["dog", "cat", "text"], {"dog": ["four legs"], "cat": ["whiskers"]})
     vocab.save(tmp_path / "vocab.json")
@@ -115,5 +151,7 @@ def test_classify_and_vocab_with_llm_descriptors(models: dict[str, Path], tmp_pa
     assert v.tags == ["circle", "ellipse"] and (tmp_path / "v.json").is_file()
     cached = Run(vrun).cache_count()
     assert cached == 2 and Run(vrun).count("lens_descriptors") == 2
-    build_vocab(["shapes"], descriptors="llm", model=f"hf:{models['llm']}", run=vrun, limit=2, max_tokens=8)
+    build_vocab(
+        ["shapes"], descriptors="llm", model=f"hf:{models['llm']}", run=vrun, limit=2, max_tokens=8
+    )
     assert Run(vrun).cache_count() == cached

@@ -39,7 +39,9 @@ class OfficialVQAEval:
     def processPunctuation(self, inText):  # noqa: N802
         outText = inText
         for p in self.punct:
-            if (p + " " in inText or " " + p in inText) or (re.search(self.commaStrip, inText) != None):  # noqa: E711
+            if (p + " " in inText or " " + p in inText) or (
+                re.search(self.commaStrip, inText) is not None
+            ):  # noqa: E711
                 outText = outText.replace(p, "")
             else:
                 outText = outText.replace(p, " ")
@@ -141,4 +143,6 @@ def test_auc_matches_scikit_learn() -> None:
     m.update(scores[50:], labels[50:])
     got = m.compute()
     assert got["auc"] == pytest.approx(metrics.roc_auc_score(labels, scores))
-    assert got["accuracy"] == pytest.approx(metrics.accuracy_score(labels, [int(s >= 0.5) for s in scores]))
+    assert got["accuracy"] == pytest.approx(
+        metrics.accuracy_score(labels, [int(s >= 0.5) for s in scores])
+    )

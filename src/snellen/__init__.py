@@ -35,6 +35,10 @@ _API = {
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
     "Run": "snellen.store",
+    "run_lens": "snellen.lens",  # snellen lens classify | vqa | binary
+    "build_vocab": "snellen.lens",  # snellen lens vocab
+    "build_shapes_vqa": "snellen.lens",  # snellen lens shapes-data vqa
+    "build_shapes_classify": "snellen.lens",  # snellen lens shapes-data classify
 }
 
 __all__ = ["__version__", *_API]

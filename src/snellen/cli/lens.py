@@ -6,36 +6,57 @@ import argparse
 
 
 def _task_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", required=True, help="vqav2, okvqa, shapes-vqa, folder, shapes-classify, hateful-memes")
-    p.add_argument("--root", help="folder holding the dataset's files (built there for shapes sets)")
+    p.add_argument(
+        "--dataset",
+        required=True,
+        help="vqav2, okvqa, shapes-vqa, folder, shapes-classify, hateful-memes",
+    )
+    p.add_argument(
+        "--root", help="folder holding the dataset's files (built there for shapes sets)"
+    )
     p.add_argument("--out", default="lens-run", help="run directory (resumable; default lens-run)")
     p.add_argument("--vision", help="contrastive scorer for tags/attributes and the vision baseline "
                    "(default snellen-shapes; hf-clip:ID_OR_PATH, open-clip:ARCH:TAG)")  # fmt: skip
     p.add_argument("--captioner", help="hf:ID_OR_PATH (e.g. BLIP) or shapes-retrieval[:SCORER] "
                    "(default; caption retrieval, labelled as such)")  # fmt: skip
     p.add_argument("--model", help="reasoning LLM (default smollm2; openai:, hf:, gguf:, replay:)")
-    p.add_argument("--engine", dest="llm_engine", choices=("auto", "llama-cpp", "transformers"),
-                   help="engine for smollm2 / gguf: models (default auto)")
+    p.add_argument(
+        "--engine",
+        dest="llm_engine",
+        choices=("auto", "llama-cpp", "transformers"),
+        help="engine for smollm2 / gguf: models (default auto)",
+    )
     p.add_argument("--split", help="evaluation split (default: the dataset's val/test/dev)")
     p.add_argument("--limit", type=int, help="first N items only")
     p.add_argument("--shots", type=int, default=0, help="K solved train examples before each query")
-    p.add_argument("--mode", choices=("vqa", "vision", "hm", "all"), help="prompt mode (default: per task)")
+    p.add_argument(
+        "--mode", choices=("vqa", "vision", "hm", "all"), help="prompt mode (default: per task)"
+    )
     p.add_argument("--template", help="prompt template (a file or a string) over {tags} {attributes} "
                    "{captions} {caption} {ocr} {question}")  # fmt: skip
-    p.add_argument("--instruction", help="system message for the LLM (default: answer briefly; "
-                   "'' for none)")
+    p.add_argument(
+        "--instruction", help="system message for the LLM (default: answer briefly; '' for none)"
+    )
     p.add_argument("--vocab", help="vocabulary JSON from `snellen lens vocab`")
     p.add_argument("--tags-k", type=int, default=5, help="top-k tags (default 5)")
     p.add_argument("--attributes-k", type=int, default=5, help="top-k attributes (default 5)")
     p.add_argument("--threshold", type=float, default=0.2,
                    help="minimum cosine similarity for tags/attributes (LENS: 0.2, for CLIP; "
                    "snellen-shapes scores higher, about 0.5 is its equivalent)")  # fmt: skip
-    p.add_argument("--captions", type=int, default=10, dest="captions_n", help="sampled captions (default 10)")
-    p.add_argument("--caption-tokens", type=int, default=30, help="caption length limit (default 30)")
+    p.add_argument(
+        "--captions", type=int, default=10, dest="captions_n", help="sampled captions (default 10)"
+    )
+    p.add_argument(
+        "--caption-tokens", type=int, default=30, help="caption length limit (default 30)"
+    )
     p.add_argument("--max-tokens", type=int, default=10, help="answer length limit (default 10)")
     p.add_argument("--concurrency", type=int, help="LLM requests in flight (default: the model's)")
-    p.add_argument("--batch-size", type=int, default=64, help="images per vision batch (default 64)")
-    p.add_argument("--baselines", default="vision,blind,majority", help="comma list (default all three)")
+    p.add_argument(
+        "--batch-size", type=int, default=64, help="images per vision batch (default 64)"
+    )
+    p.add_argument(
+        "--baselines", default="vision,blind,majority", help="comma list (default all three)"
+    )
     p.add_argument("--device", help="torch device for the vision models")
     p.add_argument("--seed", type=int, default=0)
 
@@ -58,7 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        description="Tags from class-name files, snellen's objects set or the "
                        "shapes names; descriptors from an LLM (cached and resumable in --run) "
                        "or the shapes generator's colours.")  # fmt: skip
-    v.add_argument("--tags", action="append", help="objects, shapes, or a file of names (repeatable)")
+    v.add_argument(
+        "--tags", action="append", help="objects, shapes, or a file of names (repeatable)"
+    )
     v.add_argument("--descriptors", choices=("llm", "shapes"), help="where descriptors come from")
     v.add_argument("--model", help="LLM for --descriptors llm (default smollm2)")
     v.add_argument("--run", help="run directory caching the LLM's replies (resumable)")

@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from PIL import Image
@@ -63,7 +63,7 @@ class HFCaptioner(Captioner):
                 "hub id such as Salesforce/blip-image-captioning-large or a local folder"
             ) from None
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.to(self.device).eval()
+        cast(Any, self.model).to(self.device).eval()
         self.name = f"hf:{path}"
         self.num_beams = num_beams
         self.max_new_tokens = max_new_tokens
@@ -72,8 +72,12 @@ class HFCaptioner(Captioner):
     def identity(self) -> dict[str, Any]:
         from snellen.lens.vocab import source_identity
 
-        return {**super().identity(), "files": source_identity(self.name), "beams": self.num_beams,
-                "max_new_tokens": self.max_new_tokens}
+        return {
+            **super().identity(),
+            "files": source_identity(self.name),
+            "beams": self.num_beams,
+            "max_new_tokens": self.max_new_tokens,
+        }
 
     @torch.no_grad()
     def caption(
@@ -94,7 +98,9 @@ class HFCaptioner(Captioner):
             )  # fmt: skip
             sampled_text = self.processor.batch_decode(out, skip_special_tokens=True)
         return [
-            Captions(beam_text[i].strip(), tuple(s.strip() for s in sampled_text[i * n : (i + 1) * n]))
+            Captions(
+                beam_text[i].strip(), tuple(s.strip() for s in sampled_text[i * n : (i + 1) * n])
+            )
             for i in range(len(rgb))
         ]
 
@@ -143,7 +149,11 @@ class RetrievalCaptioner(Captioner):
     def identity(self) -> dict[str, Any]:
         from snellen.lens.vocab import scorer_identity
 
-        return {**super().identity(), "scorer": scorer_identity(self.scorer), "bank": self.bank_size}
+        return {
+            **super().identity(),
+            "scorer": scorer_identity(self.scorer),
+            "bank": self.bank_size,
+        }
 
     def caption(
         self, images: Sequence[Image.Image], n: int = 10, top_k: int = 50, seed: int = 0
@@ -154,19 +164,27 @@ class RetrievalCaptioner(Captioner):
             vals, idx = row.topk(min(max(top_k, 1), len(self.bank)))
             gen = torch.Generator().manual_seed(seed)
             k = min(n, len(idx))
-            pick = torch.multinomial(torch.softmax(vals / 0.01, 0), k, generator=gen) if k else []
-            out.append(Captions(self.bank[int(idx[0])], tuple(self.bank[int(idx[int(j)])] for j in pick)))
+            pick: Any = (
+                torch.multinomial(torch.softmax(vals / 0.01, 0), k, generator=gen) if k else []
+            )
+            out.append(
+                Captions(self.bank[int(idx[0])], tuple(self.bank[int(idx[int(j)])] for j in pick))
+            )
         return out
 
 
 def _hf(arg: str | None, **kw: Any) -> Captioner:
     if not arg:
-        raise InputError("hf captioner needs a model: hf:Salesforce/blip-image-captioning-large or hf:/path")
+        raise InputError(
+            "hf captioner needs a model: hf:Salesforce/blip-image-captioning-large or hf:/path"
+        )
     return HFCaptioner(arg, device=kw.get("device"), max_new_tokens=kw.get("max_new_tokens") or 30)
 
 
 def _retrieval(arg: str | None, **kw: Any) -> Captioner:
-    return RetrievalCaptioner(arg or "snellen-shapes", device=kw.get("device"), cache=kw.get("cache"))
+    return RetrievalCaptioner(
+        arg or "snellen-shapes", device=kw.get("device"), cache=kw.get("cache")
+    )
 
 
 CAPTIONERS: Registry[Any] = Registry("captioner")

@@ -151,8 +151,12 @@ def load_vqa(root: Path, split: str) -> list[LensItem]:
         label = ann.get("multiple_choice_answer") or Counter(answers).most_common(1)[0][0]
         items.append(
             LensItem(
-                id=str(q["question_id"]), image=str(image), question=q["question"],
-                answers=answers, label=str(label), split=split,
+                id=str(q["question_id"]),
+                image=str(image),
+                question=q["question"],
+                answers=answers,
+                label=str(label),
+                split=split,
                 answer_type=str(ann.get("answer_type", "")),
             )  # fmt: skip
         )
@@ -186,8 +190,14 @@ def load_folder(root: Path, split: str) -> list[LensItem]:
             if p.suffix.lower() in IMAGE_SUFFIXES:
                 name = cls.name.replace("_", " ")
                 items.append(
-                    LensItem(id=f"{cls.name}/{p.stem}", image=str(p), question="",
-                             answers=(name,), label=name, split=split)  # fmt: skip
+                    LensItem(
+                        id=f"{cls.name}/{p.stem}",
+                        image=str(p),
+                        question="",
+                        answers=(name,),
+                        label=name,
+                        split=split,
+                    )  # fmt: skip
                 )
     if not items:
         raise InputError(f"{folder}: no images in CLASS/ sub-folders")
@@ -209,8 +219,15 @@ def load_memes(root: Path, split: str) -> list[LensItem]:
             image = root / rec["img"]
             label = str(int(rec["label"])) if "label" in rec else ""
             items.append(
-                LensItem(id=str(rec["id"]), image=str(image), question="", answers=(label,),
-                         label=label, split=split, text=str(rec.get("text", "")))  # fmt: skip
+                LensItem(
+                    id=str(rec["id"]),
+                    image=str(image),
+                    question="",
+                    answers=(label,),
+                    label=label,
+                    split=split,
+                    text=str(rec.get("text", "")),
+                )  # fmt: skip
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise InputError(f"{path}:{n}: expected id, img, label, text ({e})") from None
@@ -296,7 +313,9 @@ def build_shapes_vqa(
             spec, question, answer, answer_type = got
             image_id = base + i
             render_spec(spec, size).save(root / "images" / f"{image_id}.png")  # type: ignore[attr-defined]
-            questions.append({"image_id": image_id, "question": question, "question_id": image_id * 10})
+            questions.append(
+                {"image_id": image_id, "question": question, "question_id": image_id * 10}
+            )
             annotations.append({
                 "question_id": image_id * 10, "image_id": image_id, "question_type": kind,
                 "answer_type": answer_type, "multiple_choice_answer": answer,
@@ -331,7 +350,9 @@ def build_shapes_classify(
             shape = solid[i % len(solid)]
             for attempt in range(2000):
                 spec = sample_single(random.Random(f"{seed}/{split}/{i}/{attempt}"))
-                if spec["shape"] == shape and in_split(spec, "heldout" if split == "test" else "train"):
+                if spec["shape"] == shape and in_split(
+                    spec, "heldout" if split == "test" else "train"
+                ):
                     break
             else:
                 continue  # some shapes have no held-out colour on every background
@@ -398,11 +419,19 @@ def _memes(root: Path | None, work: Path) -> LensDataset:
 
 DATASETS: Registry[Callable[[Path | None, Path], LensDataset]] = Registry("LENS dataset")
 DATASETS.register("vqav2", _vqa("vqav2"), help="VQAv2 files under --root (vqa)")
-DATASETS.register("okvqa", _vqa("okvqa"), help="OK-VQA files under --root (vqa)", aliases=("ok-vqa",))
+DATASETS.register(
+    "okvqa", _vqa("okvqa"), help="OK-VQA files under --root (vqa)", aliases=("ok-vqa",)
+)
 DATASETS.register("shapes-vqa", _shapes_vqa, help="shapes VQA built by snellen (vqa)")
-DATASETS.register("folder", _folder, help="DIR/[SPLIT/]CLASS/*.png (classify)", aliases=("imagefolder",))
-DATASETS.register("shapes-classify", _shapes_classify, help="single VAD shapes by snellen (classify)")
-DATASETS.register("hateful-memes", _memes, help="Hateful Memes JSONL under --root (binary)", aliases=("memes",))
+DATASETS.register(
+    "folder", _folder, help="DIR/[SPLIT/]CLASS/*.png (classify)", aliases=("imagefolder",)
+)
+DATASETS.register(
+    "shapes-classify", _shapes_classify, help="single VAD shapes by snellen (classify)"
+)
+DATASETS.register(
+    "hateful-memes", _memes, help="Hateful Memes JSONL under --root (binary)", aliases=("memes",)
+)
 
 
 def load_dataset(name: str, root: str | Path | None, work: str | Path) -> LensDataset:

@@ -71,8 +71,15 @@ class VisionModule(ABC):
         per_image = (time.perf_counter() - start) / max(1, len(batch))
         fp = self.fingerprint()
         return [
-            VisionText(key, self.name, fp, tuple(t), tuple(round(float(s), 5) for s in sc),
-                       round(per_image, 5), self.note())  # fmt: skip
+            VisionText(
+                key,
+                self.name,
+                fp,
+                tuple(t),
+                tuple(round(float(s), 5) for s in sc),
+                round(per_image, 5),
+                self.note(),
+            )  # fmt: skip
             for key, (t, sc) in zip(batch.keys, results, strict=True)
         ]
 
@@ -120,7 +127,9 @@ class _Ranked(VisionModule):
 class TagModule(_Ranked):
     name = "tags"
 
-    def __init__(self, scorer: Any, tags: Sequence[str], *, template: str = "A photo of {}", **kw: Any) -> None:
+    def __init__(
+        self, scorer: Any, tags: Sequence[str], *, template: str = "A photo of {}", **kw: Any
+    ) -> None:
         self.template = template
         super().__init__(scorer, [template.format(t) for t in tags], labels=list(tags), **kw)
 
@@ -141,7 +150,12 @@ class CaptionModule(VisionModule):
         self.seed = seed
 
     def settings(self) -> dict[str, Any]:
-        return {"captioner": self.captioner.identity(), "n": self.n, "top_k": self.top_k, "seed": self.seed}
+        return {
+            "captioner": self.captioner.identity(),
+            "n": self.n,
+            "top_k": self.top_k,
+            "seed": self.seed,
+        }
 
     def note(self) -> str:
         return "retrieval" if self.captioner.kind == "retrieval" else "generation"
@@ -168,11 +182,17 @@ class OCRModule(VisionModule):
         from snellen.lens.ocr import read_text
 
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(lambda im: read_text(im, lang=self.lang, min_conf=self.min_conf), batch.images))
+            return list(
+                pool.map(
+                    lambda im: read_text(im, lang=self.lang, min_conf=self.min_conf), batch.images
+                )
+            )
 
 
 VISION_MODULES: Registry[type[VisionModule]] = Registry("vision module")
 VISION_MODULES.register("tags", TagModule, help="top-k tags over a vocabulary (contrastive scorer)")
-VISION_MODULES.register("attributes", AttributeModule, help="top-k descriptor phrases (contrastive scorer)")
+VISION_MODULES.register(
+    "attributes", AttributeModule, help="top-k descriptor phrases (contrastive scorer)"
+)
 VISION_MODULES.register("captions", CaptionModule, help="beam + top-k sampled captions (captioner)")
 VISION_MODULES.register("ocr", OCRModule, help="words read by Tesseract, with confidences")

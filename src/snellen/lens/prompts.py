@@ -20,9 +20,11 @@ OCR_LINE = 'OCR: this is an image with written "{ocr}" on it\n'
 TEMPLATES: dict[str, str] = {
     "vqa": "Captions: {captions}\nQuestion: {question}\nShort Answer:",
     "vision": "Tags: {tags}\nAttributes: {attributes}\nQuestion: {question}\nShort Answer:",
-    "hm": "Tags: {tags}\nAttributes: {attributes}\nCaption: {caption}\n" + OCR_LINE
+    "hm": "Tags: {tags}\nAttributes: {attributes}\nCaption: {caption}\n"
+    + OCR_LINE
     + "Question: {question}\nShort Answer:",
-    "all": "Tags: {tags}\nAttributes: {attributes}\nCaptions: {captions}\n" + OCR_LINE
+    "all": "Tags: {tags}\nAttributes: {attributes}\nCaptions: {captions}\n"
+    + OCR_LINE
     + "Question: {question}\nShort Answer:",
 }
 BLIND_TEMPLATE = "Question: {question}\nShort Answer:"

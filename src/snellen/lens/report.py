@@ -24,7 +24,14 @@ def _metric_rows(metrics: Mapping[str, Any]) -> list[list[Any]]:
     rows = []
     for method, m in metrics["methods"].items():
         main = m.get("accuracy")
-        rows.append([method, 100 * main if main is not None else "", 100 * m["auc"] if "auc" in m else "", m.get("n", "")])
+        rows.append(
+            [
+                method,
+                100 * main if main is not None else "",
+                100 * m["auc"] if "auc" in m else "",
+                m.get("n", ""),
+            ]
+        )
     return rows
 
 
@@ -66,7 +73,9 @@ def render_lens_html(
             cls = "ok" if lens.score >= 0.5 else "bad"
             verdict = f"<span class='{cls}'>{'right' if lens.score >= 0.5 else 'wrong'} ({lens.score:.2f})</span>"
         others = ", ".join(
-            f"{m}: {esc(by_item[m][it.id].prediction)}" for m in by_item if m != "lens" and it.id in by_item[m]
+            f"{m}: {esc(by_item[m][it.id].prediction)}"
+            for m in by_item
+            if m != "lens" and it.id in by_item[m]
         )
         parts.append(
             "<div class='item'>" + img + "<div>"

@@ -141,7 +141,9 @@ def llm_descriptors(
         ChatRequest(prompt=DESCRIPTOR_PROMPT.format(name=n), temperature=0.0, max_tokens=max_tokens)
         for n in todo
     ]
-    for i, reply in model.chat_iter(requests, cache=run, progress="descriptors" if progress else False):
+    for i, reply in model.chat_iter(
+        requests, cache=run, progress="descriptors" if progress else False
+    ):
         rec = Descriptors(todo[i], model_name, tuple(parse_descriptors(reply.text)), reply.text)
         run.put_record(rec)
         done[rec.name] = rec
@@ -175,7 +177,9 @@ def build_vocab(
         from snellen.store import Run
 
         if run is None:
-            raise InputError("descriptors from an LLM need a run directory to cache replies (--run)")
+            raise InputError(
+                "descriptors from an LLM need a run directory to cache replies (--run)"
+            )
         llm = load_model(model or "smollm2")
         source["model"] = llm.describe().get("model", llm.name)
         with Run.open(run, command="lens vocab", config={"tags": list(tags)}) as r:
@@ -203,16 +207,22 @@ def source_identity(name: str) -> str:
     if path is not None and path.is_file():
         parts.append(hashlib.sha256(path.read_bytes()).hexdigest()[:16])
     elif path is not None and path.is_dir():
-        parts += [f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in sorted(path.iterdir())]
+        parts += [
+            f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in sorted(path.iterdir())
+        ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def text_embeddings(scorer: Scorer, texts: Sequence[str], folder: str | Path | None) -> torch.Tensor:
+def text_embeddings(
+    scorer: Scorer, texts: Sequence[str], folder: str | Path | None
+) -> torch.Tensor:
     """L2-normalised embeddings of ``texts`` under ``scorer``, stored in ``folder`` keyed by
     the scorer and the texts, so a vocabulary is embedded once per scorer."""
     if folder is None:
         return scorer.embed_texts(list(texts))
-    key = hashlib.sha256(("\n".join(texts) + "|" + scorer_identity(scorer)).encode()).hexdigest()[:24]
+    key = hashlib.sha256(("\n".join(texts) + "|" + scorer_identity(scorer)).encode()).hexdigest()[
+        :24
+    ]
     path = Path(folder) / f"text-{key}.pt"
     if path.is_file():
         return torch.load(path, weights_only=True)

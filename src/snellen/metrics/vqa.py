@@ -193,7 +193,9 @@ class BinaryAUC:
 
     def compute(self) -> dict[str, float | int]:
         n = len(self.labels)
-        correct = sum(int((s >= 0.5) == bool(y)) for s, y in zip(self.scores, self.labels))
+        correct = sum(
+            int((s >= 0.5) == bool(y)) for s, y in zip(self.scores, self.labels, strict=True)
+        )
         return {
             "auc": binary_auc(self.scores, self.labels),
             "accuracy": correct / n if n else float("nan"),
