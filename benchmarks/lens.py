@@ -5,7 +5,7 @@ does) against one image at a time, and the cost split between vision and reasone
     .venv/bin/python benchmarks/lens.py --images 32 --calls 4 --engine transformers
 
 Vision rows: tags (snellen-shapes over the 23 shape names), attributes (over 253 colour-shape
-phrases), captions (caption retrieval from a 4,000-caption bank; 10 sampled per image). The
+phrases), captions (caption retrieval from a 20,000-caption bank; 10 sampled per image). The
 text embeddings are computed once before the timing in both modes, as LENS stores them.
 "Batched" sends 64 images per call; "one at a time" sends each alone. Every vision row is
 the best of two runs. The reasoner row times LENS prompts of the VQA mode (10 retrieved

@@ -409,6 +409,7 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
             run.put_records(answers["majority"])
 
         metrics = {
+            "answer_in_text": answer_in_text(items, texts),
             "task": cfg.task, "dataset": cfg.dataset, "split": split, "n": len(items),
             "methods": {m: summarize(cfg.task, items, a) for m, a in answers.items()},
             "settings": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "report")},
@@ -463,6 +464,24 @@ def _vision_baseline(
         conf = float(torch.softmax(row * 100, 0)[1]) if cfg.task == "binary" else float(row.max())
         out.append(LensAnswer(it.id, "vision", setting, pred, _score(cfg.task, it, pred), conf))
     return out
+
+
+def answer_in_text(
+    items: Sequence[LensItem], texts: dict[str, dict[str, list[str]]]
+) -> dict[str, float | int]:
+    """How often the right answer is written somewhere in the modules' text (normalised as
+    VQA answers are, whole words): an upper bound for a reasoner that only reads, which
+    separates what the vision modules missed from what the LLM failed to use. Yes/no and
+    binary items are left out (their answer is never written)."""
+    hits, n = 0, 0
+    for it in items:
+        if it.answer_type == "yes/no" or it.label in ("0", "1"):
+            continue
+        words = (t for v in texts[_image_key(it.image)].values() for t in v)
+        blob = " " + normalize_answer(" ".join(words)) + " "
+        n += 1
+        hits += f" {normalize_answer(it.label)} " in blob
+    return {"rate": hits / n if n else float("nan"), "n": n}
 
 
 def summarize(
