@@ -184,21 +184,19 @@ def load_folder(root: Path, split: str) -> list[LensItem]:
         if any((root / s).is_dir() for s in ("train", "val", "test")):
             raise InputError(f"{root}: no {split}/ folder")
         folder = root
-    items = []
+    ranked = []
     for cls in _class_dirs(folder):
-        for p in sorted(cls.iterdir()):
-            if p.suffix.lower() in IMAGE_SUFFIXES:
-                name = cls.name.replace("_", " ")
-                items.append(
-                    LensItem(
-                        id=f"{cls.name}/{p.stem}",
-                        image=str(p),
-                        question="",
-                        answers=(name,),
-                        label=name,
-                        split=split,
-                    )  # fmt: skip
-                )
+        files = [p for p in sorted(cls.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+        name = cls.name.replace("_", " ")
+        for rank, p in enumerate(files):
+            item = LensItem(
+                id=f"{cls.name}/{p.stem}", image=str(p), question="", answers=(name,),
+                label=name, split=split,
+            )  # fmt: skip
+            ranked.append((rank, cls.name, item))
+    # classes interleaved (the first image of every class, then the second, ...), so the
+    # first N items (--limit) cover the classes evenly
+    items = [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
     if not items:
         raise InputError(f"{folder}: no images in CLASS/ sub-folders")
     return items
