@@ -83,6 +83,8 @@ def main() -> None:
             f"{'+'.join(names_):<28}{len(images) / b:>15.1f}{len(images) / o:>18.1f}{o / b:>9.1f}x"
         )
 
+    if args.calls <= 0:
+        return
     from snellen.llm import ChatRequest, load_model
 
     llm = load_model(args.model, engine=args.engine)

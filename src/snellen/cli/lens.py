@@ -58,6 +58,9 @@ def _task_args(p: argparse.ArgumentParser) -> None:
         "--baselines", default="vision,blind,majority", help="comma list (default all three)"
     )
     p.add_argument("--device", help="torch device for the vision models")
+    p.add_argument(
+        "--threads", type=int, help="torch threads (default: torch's; 1 on a busy machine)"
+    )
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -109,7 +112,7 @@ def run_task(args: argparse.Namespace) -> int:
         tags_k=args.tags_k, attributes_k=args.attributes_k, threshold=args.threshold,
         captions_n=args.captions_n, max_tokens=args.max_tokens, concurrency=args.concurrency,
         batch_size=args.batch_size, device=args.device, seed=args.seed, llm_engine=args.llm_engine,
-        instruction=args.instruction, caption_tokens=args.caption_tokens,
+        instruction=args.instruction, caption_tokens=args.caption_tokens, threads=args.threads,
         baselines=tuple(b for b in args.baselines.split(",") if b),
     )  # fmt: skip
     print(f"{m['task']} on {m['dataset']} ({m['n']} items, {args.shots} shots):")

@@ -78,6 +78,7 @@ class LensConfig:
     baselines: tuple[str, ...] = ("vision", "blind", "majority")
     device: str | None = None
     llm_engine: str | None = None
+    threads: int | None = None
     report: bool = True
     progress: bool = True
 
@@ -275,6 +276,9 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
     unknown = set(cfg.baselines) - set(METHODS[1:])
     if unknown:
         raise InputError(f"unknown baseline(s) {sorted(unknown)}; use vision, blind, majority")
+    if cfg.threads:
+        # on a shared machine one thread per process beats two fighting over busy cores
+        torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     ds = load_dataset(cfg.dataset, cfg.root, out / "data")
     if ds.task != cfg.task:
