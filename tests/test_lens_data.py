@@ -123,6 +123,11 @@ def test_vocabulary_file_and_answer_mapping(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="snellen lens vocab"):
         Vocabulary.load(tmp_path / "missing.json")
     assert clean_reply("The answer is: Red.\nmore") == "Red"
+    assert (
+        clean_reply("No, there is no box.") == "no"
+        and clean_reply("The answer is 4. There are 4") == "4"
+    )
+    assert clean_reply("3.5 apples.") == "3.5 apples"
     mapper = ClassMapper(["circle", "right triangle", "cube"])
     assert mapper.map("Circle.") == ("circle", "exact")
     assert mapper.map("a right-angled triangle shape") == ("right triangle", "embedding")

@@ -101,15 +101,24 @@ INSTRUCTIONS = {
 }
 
 
+# bump when clean_reply changes: it is part of every stored answer's key
+ANSWER_PARSER = 2
+
+
 def clean_reply(text: str) -> str:
-    """The short answer in a reply: its first non-empty line, without an "answer:" label,
-    "the answer is", or a final period."""
+    """The short answer in a reply: the first sentence of its first non-empty line, without
+    an "answer:" label or "the answer is"; a reply that starts with yes or no is that word."""
     for line in text.strip().splitlines():
         line = line.strip()
-        if line:
-            line = re.sub(r"^(short\s+)?answer\s*:\s*", "", line, flags=re.I)
-            line = re.sub(r"^the answer is\s*:?\s*", "", line, flags=re.I)
-            return line.rstrip(".").strip()
+        if not line:
+            continue
+        line = re.sub(r"^(short\s+)?answer\s*:\s*", "", line, flags=re.I)
+        line = re.sub(r"^the answer is\s*:?\s*", "", line, flags=re.I)
+        yes_no = re.match(r"(yes|no)\b", line, flags=re.I)
+        if yes_no:
+            return yes_no.group(1).lower()
+        line = re.split(r"[.!?](?:\s|$)", line, maxsplit=1)[0]
+        return line.rstrip(".").strip()
     return ""
 
 
@@ -353,7 +362,7 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
             prompts = [p.with_shots(p.fill(texts[_image_key(it.image)] if with_texts else {},
                                            question_of(it)), shots) for it in items]  # fmt: skip
             setting = content_key(method, model_id, p.template, [s.id for s in shot_items],
-                                  cfg.max_tokens, sorted(fps) if with_texts else [], instruction)[:16]  # fmt: skip
+                                  cfg.max_tokens, sorted(fps) if with_texts else [], instruction, ANSWER_PARSER)[:16]  # fmt: skip
             from snellen.llm import ChatRequest
 
             system = [{"role": "system", "content": instruction}] if instruction else []
