@@ -158,6 +158,7 @@ def load_vqa(root: Path, split: str) -> list[LensItem]:
                 label=str(label),
                 split=split,
                 answer_type=str(ann.get("answer_type", "")),
+                question_type=str(ann.get("question_type", "")),
             )  # fmt: skip
         )
     return items

@@ -505,7 +505,13 @@ def summarize(
         metric = VQAAccuracy()
         metric.update([a.prediction for a in answers], [it.answers for it in items],
                       [it.answer_type for it in items])  # fmt: skip
-        return metric.compute()
+        by_question: dict[str, list[float]] = defaultdict(list)
+        for it, a in zip(items, answers, strict=True):
+            if it.question_type:
+                by_question[it.question_type].append(a.score)
+        result: dict[str, Any] = dict(metric.compute())
+        result["per_question_type"] = {q: sum(v) / len(v) for q, v in sorted(by_question.items())}
+        return result
     if task == "binary":
         auc = BinaryAUC()
         auc.update([a.confidence for a in answers], [int(it.label) for it in items])

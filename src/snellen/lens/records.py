@@ -23,6 +23,7 @@ class LensItem(Record):
     split: str = "val"
     answer_type: str = ""
     text: str = ""
+    question_type: str = ""
 
     def record_key(self) -> str:
         return f"{self.split}/{self.id}"
