@@ -60,6 +60,8 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
     assert m["n"] == 3 and set(m["methods"]) == {"lens", "vision", "blind", "majority"}
     assert m["mode"] == "vqa" and list(m["modules"]) == ["captions"]
     assert m["answer_in_text"]["n"] == 2  # the yes/no question is left out
+    assert set(m["methods"]["lens"]["per_question_type"]) == {"what"}
+    assert set(m["methods"]["lens"]["per_answer_type"]) == {"other", "number", "yes/no"}
     # majority answer: the most common label of the val split (no train split here)
     assert m["methods"]["majority"]["accuracy"] == pytest.approx(1 / 3)
     assert any("majority answer taken from the evaluation split" in n for n in m["labels"])

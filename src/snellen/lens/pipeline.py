@@ -375,11 +375,17 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
                 for t in prompts
             ]
             start = time.perf_counter()
-            replies = llm.chat_many(requests, cache=run, concurrency=cfg.concurrency,
-                                    progress=f"reasoner: {method}" if cfg.progress else False,
-                                    errors="reply")  # fmt: skip
+            # identical prompts (a blind classification asks one question of every image)
+            # are asked once
+            first = {t: i for i, t in reversed(list(enumerate(prompts)))}
+            unique = sorted(set(first.values()))
+            got = llm.chat_many([requests[i] for i in unique], cache=run, concurrency=cfg.concurrency,
+                                progress=f"reasoner: {method}" if cfg.progress else False,
+                                errors="reply")  # fmt: skip
+            by_index = dict(zip(unique, got, strict=True))
+            replies = [by_index[first[t]] for t in prompts]
             timing.reasoner_s += time.perf_counter() - start
-            timing.reasoner_calls += sum(1 for r in replies if not r.cached)
+            timing.reasoner_calls += sum(1 for r in got if not r.cached)
             recs = []
             for it, prompt, reply in zip(items, prompts, replies, strict=True):
                 pred = clean_reply(reply.text)
