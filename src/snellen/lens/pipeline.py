@@ -428,7 +428,7 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> dict[str, Any]:
             run.put_records(answers["majority"])
 
         metrics = {
-            "answer_in_text": answer_in_text(items, texts),
+            "answer_in_text": answer_in_text(items, texts, cfg.task),
             "task": cfg.task, "dataset": cfg.dataset, "split": split, "n": len(items),
             "methods": {m: summarize(cfg.task, items, a) for m, a in answers.items()},
             "settings": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "report")},
@@ -486,7 +486,7 @@ def _vision_baseline(
 
 
 def answer_in_text(
-    items: Sequence[LensItem], texts: dict[str, dict[str, list[str]]]
+    items: Sequence[LensItem], texts: dict[str, dict[str, list[str]]], task: str = "vqa"
 ) -> dict[str, float | int]:
     """How often the right answer is written somewhere in the modules' text (normalised as
     VQA answers are, whole words): an upper bound for a reasoner that only reads, which
@@ -494,7 +494,7 @@ def answer_in_text(
     binary items are left out (their answer is never written)."""
     hits, n = 0, 0
     for it in items:
-        if it.answer_type == "yes/no" or it.label in ("0", "1"):
+        if it.answer_type == "yes/no" or task == "binary":
             continue
         words = (t for v in texts[_image_key(it.image)].values() for t in v)
         blob = " " + normalize_answer(" ".join(words)) + " "
