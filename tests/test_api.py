@@ -27,5 +27,14 @@ def test_help_lists_subcommands() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "snellen", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for command in ("checkup", "concepts", "render", "score", "train-clip", "report", "llm"):
+    for command in (
+        "checkup",
+        "concepts",
+        "render",
+        "score",
+        "train-clip",
+        "report",
+        "llm",
+        "lens",
+    ):
         assert command in out

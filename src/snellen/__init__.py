@@ -42,6 +42,10 @@ _API = {
     "load_backbone": "snellen.pretrain",
     "run_probe": "snellen.probe",  # snellen probe
     "load_probe_dataset": "snellen.probe",
+    "run_lens": "snellen.lens",  # snellen lens classify | vqa | binary
+    "build_vocab": "snellen.lens",  # snellen lens vocab
+    "build_shapes_vqa": "snellen.lens",  # snellen lens shapes-data vqa
+    "build_shapes_classify": "snellen.lens",  # snellen lens shapes-data classify
 }
 
 __all__ = ["__version__", *_API]

@@ -4,7 +4,8 @@ functional twin:
 * fidelity (:mod:`~snellen.metrics.fidelity`): percentile rank of an image's true description
   among the descriptions of its category, under an image-text scorer;
 * diversity (:mod:`~snellen.metrics.diversity`): mean pairwise LPIPS within a concept;
-* realism (:mod:`~snellen.metrics.realism`): FID and KID against a reference folder.
+* realism (:mod:`~snellen.metrics.realism`): FID and KID against a reference folder;
+* VQA accuracy and binary AUC (:mod:`~snellen.metrics.vqa`), for LENS.
 
 :func:`score_run` applies them to a check-up run. Values computed with offline stand-in
 networks carry ``non-standard`` in their names and ``standard: false``.
@@ -21,8 +22,13 @@ from snellen.metrics.realism import (
     realism,
 )
 from snellen.metrics.run import score_run
+from snellen.metrics.vqa import BinaryAUC, VQAAccuracy, binary_auc, vqa_accuracy
 
 __all__ = [
+    "BinaryAUC",
+    "VQAAccuracy",
+    "binary_auc",
+    "vqa_accuracy",
     "Diversity",
     "Fidelity",
     "Realism",

@@ -1,0 +1,60 @@
+"""LENS: a frozen language model answers questions about images from the text that vision
+modules write about them (tags, attributes, captions, OCR).
+
+>>> from snellen.lens import run_lens
+>>> metrics = run_lens("vqa", "shapes-vqa", out="runs/lens-vqa", limit=20)  # doctest: +SKIP
+>>> metrics["methods"]["lens"]["accuracy"], metrics["methods"]["blind"]["accuracy"]  # doctest: +SKIP
+"""
+
+from snellen.lens.captioners import CAPTIONERS, Captioner, Captions, load_captioner
+from snellen.lens.data import (
+    DATASETS,
+    LensDataset,
+    build_shapes_classify,
+    build_shapes_vqa,
+    load_dataset,
+)
+from snellen.lens.modules import (
+    VISION_MODULES,
+    AttributeModule,
+    CaptionModule,
+    ImageBatch,
+    OCRModule,
+    TagModule,
+    VisionModule,
+)
+from snellen.lens.pipeline import LensConfig, evaluate, run_lens
+from snellen.lens.prompts import TASK_MODES, TEMPLATES, Prompter
+from snellen.lens.records import Descriptors, LensAnswer, LensItem, VisionText
+from snellen.lens.vocab import Vocabulary, build_vocab
+
+__all__ = [
+    "CAPTIONERS",
+    "DATASETS",
+    "TASK_MODES",
+    "TEMPLATES",
+    "VISION_MODULES",
+    "AttributeModule",
+    "CaptionModule",
+    "Captioner",
+    "Captions",
+    "Descriptors",
+    "ImageBatch",
+    "LensAnswer",
+    "LensConfig",
+    "LensDataset",
+    "LensItem",
+    "OCRModule",
+    "Prompter",
+    "TagModule",
+    "VisionModule",
+    "VisionText",
+    "Vocabulary",
+    "build_shapes_classify",
+    "build_shapes_vqa",
+    "build_vocab",
+    "evaluate",
+    "load_captioner",
+    "load_dataset",
+    "run_lens",
+]
