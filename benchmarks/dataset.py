@@ -25,8 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from snellen.data import ROOT as DATA_ROOT
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "data" / "llm-drawings"
+SHARED = DATA_ROOT / "llm-drawings"  # the recordings that ship with snellen
 PAPER_IMAGES = 1_300_000
 
 
@@ -84,7 +86,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--shard-size", type=int, default=50)
-    ap.add_argument("--transcripts", default=None, help="transcript TSVs (default: ../shared)")
+    ap.add_argument("--transcripts", default=None, help="transcript TSVs (default: the shipped recordings)")
     ap.add_argument("--sources", default=None, help="comma list instead of every source")
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--json", default=None)

@@ -28,8 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from snellen.data import ROOT as DATA_ROOT
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "data" / "llm-drawings"
+SHARED = DATA_ROOT / "llm-drawings"  # the recordings that ship with snellen
 
 
 def default_sources() -> dict[str, str]:

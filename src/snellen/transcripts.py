@@ -1,4 +1,4 @@
-"""The transcript TSV of recorded model replies (``../shared/data/llm-drawings``): one reader
+"""The transcript TSV of recorded model replies (the shipped ``snellen/data/llm-drawings``): one reader
 for everything that reads one (replaying it as a model, rendering its programs).
 
 No header; one row per query, nine tab-separated columns: the prompt, the whole reply with
