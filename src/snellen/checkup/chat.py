@@ -22,6 +22,7 @@ def chat_stream(
     concept_ids: Sequence[str | None] | None,
     max_tokens: int,
     desc: str,
+    grammars: Sequence[str | None] | None = None,
 ) -> Iterator[tuple[int, Reply]]:
     """``(index, Reply)`` for every prompt, as the replies finish."""
     from snellen.llm import ChatRequest
@@ -35,6 +36,7 @@ def chat_stream(
             seed=stage.seed,
             sample_index=s,
             concept=(concept_ids[i] if concept_ids else None),
+            grammar=(grammars[i] if grammars else None),
         )
         for i, (p, s) in enumerate(zip(prompts, samples, strict=True))
     ]

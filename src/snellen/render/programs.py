@@ -43,6 +43,8 @@ class Program:
     code: str | None  # None: no code could be extracted
     source: str
     note: str = ""
+    # other assemblies of a reply, tried when ``code`` does not compile (see RenderJob)
+    fallbacks: tuple[tuple[str, str], ...] = ()
 
 
 def safe_name(program_id: str) -> str:
@@ -113,7 +115,10 @@ def read_transcripts(path: Path, language: str | None) -> Iterator[Program]:
             if len(row) < 2:
                 raise InputError(f"{path}:{n}: expected tab-separated prompt and reply columns")
             found = extract_code(row[1], lang)
-            yield Program(f"{path.stem}/{n}", lang, found.code, f"{path}:{n}", found.method)
+            yield Program(
+                f"{path.stem}/{n}", lang, found.code, f"{path}:{n}", found.method,
+                found.alternatives,
+            )  # fmt: skip
 
 
 def read_programs(
@@ -153,6 +158,7 @@ def _record(
         "square_path": square_path,
         "image_ref": ref,
         "extraction": note,
+        "assembly": result.assembly or "extracted",
     }
 
 
@@ -217,7 +223,9 @@ def render_programs(
             why = p.note or "no program found"
             save(RenderResult(p.id, p.language or "", Status.NO_CODE, reason=why))
             continue
-        jobs.append(RenderJob(p.id, p.language, p.code, size=size, timeout=timeout))
+        jobs.append(
+            RenderJob(p.id, p.language, p.code, size=size, timeout=timeout, fallbacks=p.fallbacks)
+        )
     pool = backend or LocalPool(workers)
     bar = None
     if progress:

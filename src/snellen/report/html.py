@@ -129,12 +129,17 @@ def _by_group(
 def _metrics_tables(d: ReportData) -> str:
     recs = [r for r in d.drawings if r.get("task", "draw") == "draw"] or d.drawings
     rows = []
-    for (cat, lang), group in _by_group(recs, ("category", "language")).items():
+    # constrained and free drawings side by side, when the run holds both
+    constrained = len({r.get("constraint") or "none" for r in recs}) > 1
+    for key, group in _by_group(recs, ("category", "language", "constraint")).items():
+        cat, lang = key[0], key[1]
         ok = [r for r in group if r["status"] == "ok"]
         fid = [d.fidelity[r["key"]] for r in group if r["key"] in d.fidelity]
-        div = d.diversity.get(("draw", str(cat), str(lang)))
+        # diversity is summarised over both kinds of drawing: shown only when unsplit
+        div = None if constrained else d.diversity.get(("draw", str(cat), str(lang)))
+        label = f"{lang} ({key[2] or 'none'})" if constrained else lang
         rows.append(
-            (cat, lang, len(group), f"{100 * len(ok) / len(group):.1f}%", _fmt(_mean(fid), True),
+            (cat, label, len(group), f"{100 * len(ok) / len(group):.1f}%", _fmt(_mean(fid), True),
              _fmt(div), len(fid))
         )  # fmt: skip
     out = [

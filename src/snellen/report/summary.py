@@ -9,14 +9,15 @@ from snellen.report.data import ReportData
 
 def summary_rows(d: ReportData) -> list[str]:
     lines = []
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in d.drawings:
-        groups[(r.get("task", "draw"), r["language"])].append(r)
-    for (task, lang), recs in sorted(groups.items()):
+        groups[(r.get("task", "draw"), r["language"], r.get("constraint") or "none")].append(r)
+    for (task, lang, constraint), recs in sorted(groups.items()):
         ok = sum(r["status"] == "ok" for r in recs)
         fid = [d.fidelity[r["key"]] for r in recs if r["key"] in d.fidelity]
         fid_txt = f", fidelity {sum(fid) / len(fid):.1f}%" if fid else ""
-        lines.append(f"{task:<10} {lang:<11} {ok}/{len(recs)} rendered{fid_txt}")
+        label = lang if constraint == "none" else f"{lang}+{constraint}"
+        lines.append(f"{task:<10} {label:<11} {ok}/{len(recs)} rendered{fid_txt}")
     rec: dict[str, list[dict]] = defaultdict(list)
     for r in d.recognition:
         rec[r["mode"]].append(r)

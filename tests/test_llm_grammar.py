@@ -1,0 +1,158 @@
+"""Grammar-constrained drawing: the GBNF reader (recognise, complete, sample), the drawing
+grammars (every sentence renders), the engines that honour them, and the check-up's
+``--constrain`` setting."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snellen.errors import InputError
+from snellen.llm import ChatRequest, load_model
+from snellen.llm.gbnf import Gbnf, GbnfError
+from snellen.llm.grammar import (
+    GRAMMARS,
+    drawing_grammar,
+    finish_reply,
+    grammar_text,
+)
+from snellen.render import render_many
+from snellen.render.base import RenderJob
+from snellen.render.extract import extract_code
+
+TOY = r"""
+root ::= "(" expr ")" | "x" " "? [a-c]{1,3}
+expr ::= num (" + " num)*   # a comment
+num ::= [1-9] [0-9]{0,2}
+"""
+
+
+def test_gbnf_recognises_completes_and_samples() -> None:
+    g = Gbnf(TOY)
+    assert g.accepts("(1 + 22 + 333)") and g.accepts("xabc") and g.accepts("x a")
+    assert not g.accepts("(1 + 2") and not g.accepts("xabcd") and not g.accepts("(0)")
+    assert g.viable_prefix("(1 + 2)x") == 7 and g.viable_prefix("(0") == 1
+    # the shortest way to a sentence, from a prefix and from a prefix with garbage after it
+    assert g.complete("(1 + 2") == "(1 + 2)"
+    assert g.complete("(1 + ") == "(1 + 1)"
+    assert g.complete("x ") == "x a"
+    assert g.complete("(9 zzz") == "(9 + 1)"  # "(9 " is the viable prefix
+    rng = random.Random(0)
+    samples = {g.sample(rng) for _ in range(50)}
+    assert all(g.accepts(s) for s in samples) and len(samples) > 20
+
+
+def test_gbnf_errors_name_the_problem() -> None:
+    with pytest.raises(GbnfError, match="never defined: nope"):
+        Gbnf('root ::= "a" nope')
+    with pytest.raises(GbnfError, match="no 'root'"):
+        Gbnf('start ::= "a"')
+    with pytest.raises(GbnfError, match="line 2"):
+        Gbnf('root ::= "a"\nb ::= "unterminated')
+
+
+def test_every_drawing_grammar_reads_in_both_engines() -> None:
+    import xgrammar as xgr
+
+    for lang in GRAMMARS.names():
+        text = grammar_text(lang)
+        xgr.Grammar.from_ebnf(text)  # raises on anything it cannot read
+        drawing_grammar(lang)
+    with pytest.raises(InputError, match="no drawing grammar"):
+        grammar_text("cobol")
+
+
+# Samples per language: Processing, SVG, matplotlib and turtle are quick to render; each TikZ
+# picture costs a pdflatex run.
+SAMPLES = {"processing": 24, "svg": 30, "matplotlib": 16, "turtle": 16, "tikz": 3}
+
+
+def _programs(rng: random.Random) -> Iterator[tuple[str, str, str]]:
+    for lang, n in SAMPLES.items():
+        g = drawing_grammar(lang)
+        for k in range(n):
+            text = g.sample(rng, budget=rng.choice([150, 400, 900]))
+            if k % 3 == 2:  # a reply cut off by the token limit, completed
+                text = g.complete(text[: rng.randrange(len(text))])
+            assert g.accepts(text), text
+            yield lang, f"{lang}/{k}", text
+
+
+def test_every_sentence_of_the_drawing_grammars_renders() -> None:
+    """Random sentences of each grammar (some of them cut short and completed) all render:
+    a picture or a blank canvas, never an error."""
+    jobs, texts = [], {}
+    for lang, jid, text in _programs(random.Random(7)):
+        found = extract_code(text, lang)
+        assert found.method == "single block" and found.code, text
+        texts[jid] = found.code
+        jobs.append(RenderJob(jid, lang, found.code, timeout=30))
+    statuses: Counter[tuple[str, str]] = Counter()
+    for r in render_many(jobs, 2):
+        assert r.status.value in ("ok", "blank"), f"{r.id}: {r.reason}\n{texts[r.id]}"
+        statuses[(r.language, r.status.value)] += 1
+    for lang in SAMPLES:
+        assert statuses[(lang, "ok")] >= 1, statuses
+
+
+def test_grammar_enters_the_cache_key_only_when_set() -> None:
+    plain = ChatRequest(prompt="draw", seed=1)
+    assert "grammar" not in plain.params()  # the keys of unconstrained replies do not move
+    constrained = ChatRequest(prompt="draw", seed=1, grammar=grammar_text("svg"))
+    other = ChatRequest(prompt="draw", seed=1, grammar=grammar_text("processing"))
+    assert constrained.params()["grammar"].startswith("sha256:")
+    assert constrained.params() != other.params()
+
+
+def test_finish_reply_keeps_whole_replies_and_completes_cut_ones() -> None:
+    g = grammar_text("processing")
+    whole = "```processing\nvoid setup() {\n  size(100, 100);\n  circle(50, 50, 20);\n}\n```"
+    assert finish_reply(g, whole) == whole
+    cut = finish_reply(g, whole[:-25])
+    assert drawing_grammar("processing").accepts(cut) and cut.startswith(whole[:-25])
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-layer Llama with random weights and SmolLM2's real tokenizer: a model that
+    knows nothing, so only the grammar can make its replies programs."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from snellen.llm.embedded import smollm2_path
+
+    gguf = smollm2_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny-llama-grammar")
+    LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def test_transformers_engine_keeps_replies_inside_the_grammar(tiny_model: Path) -> None:
+    model = load_model(f"hf:{tiny_model}")
+    assert model.supports_grammar
+    jobs = []
+    for lang in ("svg", "processing"):
+        for k, limit in enumerate((40, 120)):
+            request = ChatRequest(
+                prompt=f"Draw a red circle in {lang}.", max_tokens=limit, temperature=1.0,
+                sample_index=k, grammar=grammar_text(lang),
+            )  # fmt: skip
+            reply = model.chat(request)
+            assert drawing_grammar(lang).accepts(reply.text), reply.text
+            jobs.append(RenderJob(f"{lang}/{k}", lang, extract_code(reply.text, lang).code or ""))
+        free = model.chat(ChatRequest(prompt="Draw a circle.", max_tokens=20))
+        assert not drawing_grammar(lang).accepts(free.text)  # a random model, unconstrained
+    assert {r.status.value for r in render_many(jobs, 2)} <= {"ok", "blank"}
+    model.close()
