@@ -144,7 +144,7 @@ def test_transformers_engine_keeps_replies_inside_the_grammar(tiny_model: Path) 
     assert model.supports_grammar
     jobs = []
     for lang in ("svg", "processing"):
-        for k, limit in enumerate((40, 120)):
+        for k, limit in enumerate((24, 64)):
             request = ChatRequest(
                 prompt=f"Draw a red circle in {lang}.", max_tokens=limit, temperature=1.0,
                 sample_index=k, grammar=grammar_text(lang),
@@ -152,7 +152,45 @@ def test_transformers_engine_keeps_replies_inside_the_grammar(tiny_model: Path) 
             reply = model.chat(request)
             assert drawing_grammar(lang).accepts(reply.text), reply.text
             jobs.append(RenderJob(f"{lang}/{k}", lang, extract_code(reply.text, lang).code or ""))
-        free = model.chat(ChatRequest(prompt="Draw a circle.", max_tokens=20))
-        assert not drawing_grammar(lang).accepts(free.text)  # a random model, unconstrained
     assert {r.status.value for r in render_many(jobs, 2)} <= {"ok", "blank"}
     model.close()
+
+
+def test_checkup_draws_constrained_and_free_side_by_side(tiny_model: Path, tmp_path: Path) -> None:
+    """``snellen checkup --constrain none,grammar`` on a model with random weights: every
+    constrained drawing is a program that parses and renders; the free ones do not parse."""
+    import json
+
+    from checkup_helpers import snellen
+    from snellen.checkup.jobs import DRAWINGS
+    from snellen.store import Run
+
+    out = tmp_path / "run"
+    proc = snellen(
+        "checkup", "--model", f"hf:{tiny_model}", "--concepts", "shapes-2",
+        "--languages", "svg,processing", "--constrain", "none,grammar", "--max-tokens", "32",
+        "--workers", "2", "--no-report", "--out", str(out),
+    )  # fmt: skip
+    frame = Run(out).dataframe(DRAWINGS)
+    assert len(frame) == 8 and set(frame.constraint) == {"none", "grammar"}
+    constrained = frame[frame.constraint == "grammar"]
+    assert all(constrained.key.str.endswith("/grammar"))
+    assert set(constrained.model) == {f"hf:{tiny_model}+grammar"}
+    assert set(constrained.status) <= {"ok", "blank"}, constrained[["key", "reason"]]
+    assert not set(frame[frame.constraint == "none"].status) & {"ok", "blank"}
+    assert json.loads((out / "manifest.json").read_text())["config"]["constrain"] == [
+        "none",
+        "grammar",
+    ]
+    assert "svg+grammar" in proc.stdout and "processing+grammar" in proc.stdout
+
+
+def test_constraining_a_model_that_cannot_is_a_clear_error(tmp_path: Path) -> None:
+    from checkup_helpers import write_reference_replies
+    from snellen.checkup import run_checkup
+
+    replies = write_reference_replies(tmp_path / "replies.jsonl")
+    with pytest.raises(InputError, match="--constrain grammar needs a local model"):
+        run_checkup(tmp_path / "run", model=f"replay:{replies}", constrain="grammar")
+    with pytest.raises(InputError, match="unknown constraint"):
+        run_checkup(tmp_path / "run2", model=f"replay:{replies}", constrain="regex")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from snellen.checkup.engine import Stage
@@ -45,12 +46,8 @@ def draw_jobs(
                     # a constrained model is another drawing system: its own model label keeps
                     # its drawings apart in every per-model group (fidelity, diversity)
                     label = model if constraint == "none" else f"{model}+{constraint}"
-                    jobs.append(
-                        DrawJob(
-                            key, "draw", concept, language, label, k, 0, prompt,
-                            constraint=constraint,
-                        )  # fmt: skip
-                    )
+                    job = DrawJob(key, "draw", concept, language, label, k, 0, prompt)
+                    jobs.append(replace(job, constraint=constraint))
     return jobs
 
 

@@ -71,7 +71,11 @@ class DrawJob:
 
 
 def draw_key(
-    task: str, concept_id: str, language: str, sample: int, round: int = 0,
+    task: str,
+    concept_id: str,
+    language: str,
+    sample: int,
+    round: int = 0,
     constraint: str = "none",
 ) -> str:
     """Readable, stable record key; a run has one model, so the model is not part of it.

@@ -328,9 +328,7 @@ def run_checkup(
         from snellen.checkup.draw import run_draw
 
         if "draw" in task_list or "correct" in task_list:
-            run_draw(
-                stage, concept_list, langs, samples, templates, recorded_prompts, constraints
-            )
+            run_draw(stage, concept_list, langs, samples, templates, recorded_prompts, constraints)
         if "parametric" in task_list:
             from snellen.checkup.parametric import run_parametric
 

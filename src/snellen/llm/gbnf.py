@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Union
 
 
 class GbnfError(ValueError):
@@ -52,7 +51,7 @@ class CharSet:
         raise GbnfError(f"the character class {self} matches nothing printable")
 
 
-Symbol = Union[int, CharSet]  # a nonterminal's index, or one character
+Symbol = int | CharSet  # a nonterminal's index, or one character
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "[": "[", "]": "]", "-": "-"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -361,9 +360,7 @@ class Gbnf:
         if len(sets) != len(text) + 1:
             return False
         rules = self.rules
-        return any(
-            r == self.root and o == 0 and d == len(rules[r][a]) for r, a, d, o in sets[-1]
-        )
+        return any(r == self.root and o == 0 and d == len(rules[r][a]) for r, a, d, o in sets[-1])
 
     def complete(self, text: str) -> str:
         """``text`` made a sentence: its longest viable prefix plus the shortest continuation
@@ -404,9 +401,9 @@ class Gbnf:
         best: tuple[int, str] = (1 << 60, "")
         for r, a, d, o in sets[n]:
             rest = self.shortest(rules[r][a][d:])
-            up = done_cost(r, o)
-            if up is not None and len(rest) + up[0] < best[0]:
-                best = (len(rest) + up[0], rest + up[1])
+            tail = done_cost(r, o)
+            if tail is not None and len(rest) + tail[0] < best[0]:
+                best = (len(rest) + tail[0], rest + tail[1])
         if best[0] >= 1 << 60:  # pragma: no cover - a viable prefix always completes
             raise GbnfError("no completion found")
         return prefix + best[1]

@@ -27,6 +27,7 @@ it too). The subsets are written so that every sentence renders:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from snellen.errors import InputError
 from snellen.llm.gbnf import Gbnf, parse_gbnf
@@ -102,7 +103,7 @@ def _processing() -> str:
                     f'"stroke(" col-{s} ")"',
                     '"noFill()"',
                     '"noStroke()"',
-                    f'"strokeWeight(" unum ")"',  # a negative width throws
+                    '"strokeWeight(" unum ")"',  # a negative width throws
                     f'"ellipse(" args4-{s} ")"',
                     f'"circle(" args2-{s} ", " expr-{s} ")"',
                     f'"rect(" args4-{s} ")"',
@@ -124,7 +125,7 @@ def _processing() -> str:
             s = _scope_name(scope)
             ind = "  " * depth
             name = f"{depth}-{s}" if depth > 1 else "1"
-            alts = [f'"{ind}" call-{s} ";\\n"', f'shape-{name}']
+            alts = [f'"{ind}" call-{s} ";\\n"', f"shape-{name}"]
             if depth < _PROCESSING_MAX_DEPTH:
                 inner_scope = (*scope, _LOOP_VARS[len(scope)]) if len(scope) < 2 else None
                 keep = f"{depth + 1}-{s}"
@@ -171,7 +172,7 @@ def _svg() -> str:
         r'svg ::= "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" dim "\" height=\"" dim '
         r'"\" viewBox=\"0 0 " dim " " dim "\">\n" elems-1 "</svg>"',
         f"cname ::= {_choice(_CSS_COLOURS)}",
-        'hex ::= [0-9a-f]',
+        "hex ::= [0-9a-f]",
         'paint ::= cname | "#" hex hex hex hex hex hex | "rgb(" uint "," uint "," uint ")"',
         r'style ::= (" fill=\"" paint "\"")? (" stroke=\"" paint "\"")? '
         r'(" stroke-width=\"" unum "\"")? (" opacity=\"0." [0-9] "\"")?',
@@ -272,7 +273,7 @@ def _turtle() -> str:
         ind = "    " * depth
         alts = [f'"{ind}" call "\\n"']
         if depth < 2:
-            count = '[1-9] [0-9]?' if depth == 0 else "[1-9]"  # nested loops stay short
+            count = "[1-9] [0-9]?" if depth == 0 else "[1-9]"  # nested loops stay short
             alts.append(f'"{ind}for _ in range(" {count} "):\\n" stmt-{depth + 1}+')
         lines.append(f"stmt-{depth} ::= {' | '.join(alts)}")
     return "\n".join(lines) + "\n" + _NUMBERS
@@ -309,7 +310,9 @@ def check_constraint(constraint: str | None) -> str:
     """``none`` or ``grammar``; a clear error otherwise."""
     value = (constraint or "none").strip().lower()
     if value not in CONSTRAINTS:
-        raise InputError(f"unknown constraint {constraint!r}; choose one of {', '.join(CONSTRAINTS)}")
+        raise InputError(
+            f"unknown constraint {constraint!r}; choose one of {', '.join(CONSTRAINTS)}"
+        )
     return value
 
 
@@ -337,7 +340,7 @@ class GrammarProcessors:
     """Builds a transformers logits processor per generation that keeps the reply inside a
     GBNF grammar (xgrammar's token-mask matcher); compiled grammars are kept per text."""
 
-    def __init__(self, tokenizer: object, vocab_size: int, stop_ids: list[int]) -> None:
+    def __init__(self, tokenizer: Any, vocab_size: int, stop_ids: list[int]) -> None:
         import xgrammar as xgr
 
         info = xgr.TokenizerInfo.from_huggingface(
