@@ -275,7 +275,7 @@ def _cpu_children() -> float:
 def svg_engines(n: int) -> list[dict]:
     """Milliseconds per image, CPU and wall, of resvg in this (warm) process and of a cold
     rsvg-convert process, per SVG class. CPU time is what decides on a busy machine."""
-    from snellen.render.svg import rsvg_convert_png, sanitize, svg_to_png
+    from snellen.render.svg import choose_engine, rsvg_convert_png, sanitize, svg_to_png
 
     rows = []
     d = Path(tempfile.mkdtemp(prefix="snellen-svg-"))
@@ -291,11 +291,12 @@ def svg_engines(n: int) -> list[dict]:
         for _ in range(n):
             rsvg_convert_png(clean, d)
         rsvg = ((time.perf_counter() - w0) / n * 1e3, (_cpu_children() - c0) / n * 1e3)
+        auto = choose_engine(clean, "auto")
         row = {"class": name, "bytes": len(clean), "resvg": resvg, "rsvg-convert": rsvg}
-        rows.append(row)
+        rows.append({**row, "auto": auto})
         print(
             f"{name:<10} {len(clean):>8} {resvg[1]:>10.1f} {rsvg[1]:>10.1f} {resvg[0]:>10.1f} "
-            f"{rsvg[0]:>10.1f} {resvg[1] / rsvg[1]:>8.2f}",
+            f"{rsvg[0]:>10.1f} {resvg[1] / rsvg[1]:>8.2f}  {auto}",
             flush=True,
         )
     shutil.rmtree(d, ignore_errors=True)
@@ -366,7 +367,7 @@ def main() -> None:
         print("ms per image: resvg in process (warm) vs a cold rsvg-convert process")
         print(
             f"{'class':<10} {'bytes':>8} {'resvg cpu':>10} {'rsvg cpu':>10} {'resvg wall':>10} "
-            f"{'rsvg wall':>10} {'cpu ratio':>8}"
+            f"{'rsvg wall':>10} {'cpu ratio':>8}  auto"
         )
         svg_engines(4 if args.quick else 12)
         return

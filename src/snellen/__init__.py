@@ -34,6 +34,8 @@ _API = {
     "write_report": "snellen.report",  # snellen report
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
+    "grammar_text": "snellen.llm.grammar",  # snellen checkup --constrain grammar
+    "drawing_grammar": "snellen.llm.grammar",
     "Run": "snellen.store",
 }
 
