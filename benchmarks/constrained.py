@@ -6,6 +6,11 @@ row per run. The same concepts (a seeded sample) in every run.
 
     .venv/bin/python benchmarks/constrained.py --concepts shapes-6 --languages svg \\
         --constrain grammar --engine transformers --out runs/constrained
+    .venv/bin/python benchmarks/constrained.py --concepts shapes-6 --summarise runs/constrained/*
+
+``--summarise`` scores every run's rendered drawings against the descriptions of all the
+concepts asked for (the check-up's own fidelity ranks among the concepts a run drew, which
+differ between runs stopped part-way).
 """
 
 from __future__ import annotations
@@ -13,6 +18,43 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+
+def summarise(runs: list[str], concepts: str, scorer_name: str) -> None:
+    """Render rate and fidelity per run, every run scored against the same candidates: the
+    descriptions of all the concepts of ``concepts`` (so runs stopped part-way compare)."""
+    import io
+
+    import torch
+    from PIL import Image
+
+    from snellen.checkup.pipeline import load_concept_specs
+    from snellen.metrics.fidelity import rank_and_percentile
+    from snellen.score import load_scorer
+    from snellen.store import Run
+
+    candidates = [c.description for c in load_concept_specs(concepts.split(","), 0)]
+    scorer = load_scorer(scorer_name)
+    text = scorer.embed_texts(candidates)
+    print(f"{'run':<40} {'drawings':>8} {'rendered':>8} {'blank':>6} {'fidelity':>9}")
+    for path in runs:
+        run = Run(path)
+        recs = list(run.records("drawings"))
+        ok = [r for r in recs if r["status"] == "ok"]
+        fid = float("nan")
+        if ok:
+            images = [
+                Image.open(io.BytesIO(run.artifacts.path(r["image"]).read_bytes())).convert("RGB")
+                for r in ok
+            ]
+            sim = scorer.embed_images(images) @ text.t()
+            truth = torch.tensor([candidates.index(r["description"]) for r in ok])
+            fid = float(rank_and_percentile(sim, truth)[1].mean())
+        blank = sum(r["status"] == "blank" for r in recs)
+        print(
+            f"{Path(path).name:<40} {len(recs):>8} {len(ok):>8} {blank:>6} {fid:>9.1f}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -27,7 +69,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--max-tokens", type=int, default=None)
     ap.add_argument("--out", default="runs/constrained")
+    ap.add_argument(
+        "--summarise", nargs="+", metavar="RUN",
+        help="only print render rate and fidelity of these runs, scored against --concepts",
+    )  # fmt: skip
+    ap.add_argument("--scorer", default="snellen-shapes")
     args = ap.parse_args()
+    if args.summarise:
+        summarise(args.summarise, args.concepts, args.scorer)
+        return
 
     import torch
 

@@ -194,3 +194,46 @@ def test_constraining_a_model_that_cannot_is_a_clear_error(tmp_path: Path) -> No
         run_checkup(tmp_path / "run", model=f"replay:{replies}", constrain="grammar")
     with pytest.raises(InputError, match="unknown constraint"):
         run_checkup(tmp_path / "run2", model=f"replay:{replies}", constrain="regex")
+
+
+LLAMA_SCRIPT = r"""
+import json, sys
+from snellen.llm import ChatRequest, load_model
+from snellen.llm.embedded import smollm2_path
+from snellen.llm.grammar import grammar_text
+model = load_model(f"gguf:{smollm2_path()}", engine="llama-cpp", n_threads=1)
+out = {}
+for lang in sys.argv[1:]:
+    request = ChatRequest(prompt=f"Draw a red circle in {lang}.", max_tokens=48,
+                          grammar=grammar_text(lang) if lang != "plain" else None)
+    out[lang] = model.chat(request).text
+print(json.dumps(out))
+"""
+
+
+def test_llama_cpp_engine_keeps_replies_inside_the_grammar() -> None:
+    """Through llama.cpp's own GBNF sampler, in a child process (a llama.cpp built for
+    another CPU dies of SIGILL, which must not take the test run with it)."""
+    import json
+    import subprocess
+    import sys
+
+    from snellen.llm.gguf import llama_cpp_available
+
+    if not llama_cpp_available():
+        pytest.skip("llama-cpp-python is not installed (the transformers engine is tested)")
+
+    def run(*langs: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", LLAMA_SCRIPT, *langs],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    smoke = run("plain")
+    if smoke.returncode < 0:
+        pytest.skip(f"llama.cpp crashes on this CPU (signal {-smoke.returncode}); see setup")
+    proc = run("svg", "processing")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    replies = json.loads(proc.stdout.strip().splitlines()[-1])
+    for lang, text in replies.items():
+        assert drawing_grammar(lang).accepts(text), text
