@@ -231,6 +231,79 @@ def _fmt_row(row: dict, workers: int) -> str:
     )  # fmt: skip
 
 
+# -- SVG: resvg in process vs rsvg-convert per program class ------------------------------
+def svg_classes() -> dict[str, str]:
+    """SVG programs of growing cost: the benchmark's own two, text, many paths, a long
+    path, a blur filter, and the SVG grammar's random sentences (what a constrained model
+    writes)."""
+    import random
+
+    from snellen.llm.grammar import drawing_grammar
+    from snellen.render.extract import extract_code
+
+    head = '<svg xmlns="http://www.w3.org/2000/svg" width="500" height="500">'
+    rng = random.Random(0)
+    g = drawing_grammar("svg")
+    grammar = [extract_code(g.sample(rng, budget=2000), "svg").code or "" for _ in range(8)]
+    longest = max(grammar, key=len)
+    return {
+        "simple": PROGRAMS["svg"]["simple"],
+        "text": head + "".join(
+            f'<text x="10" y="{20 + 24 * i}" font-size="20">line {i} of text</text>' for i in range(20)
+        ) + "</svg>",
+        "complex": PROGRAMS["svg"]["complex"],
+        "paths-500": head + "".join(
+            f'<path d="M{(i * 7) % 500} {(i * 11) % 500} l20 5 l-5 20 z" fill="#{i % 256:02x}40a0" '
+            f'stroke="black"/>' for i in range(500)
+        ) + "</svg>",
+        "long-path": head + '<path fill="none" stroke="navy" d="M0 250 '
+        + " ".join(f"L{i / 10:.1f} {250 + 200 * ((i * 37) % 100 - 50) / 50:.1f}" for i in range(5000))
+        + '"/></svg>',
+        "blur": head + '<defs><filter id="b"><feGaussianBlur stdDeviation="8"/></filter></defs>'
+        + "".join(f'<circle cx="{50 + 40 * i}" cy="250" r="30" fill="red" filter="url(#b)"/>'
+                  for i in range(10)) + "</svg>",
+        "grammar": longest,
+    }  # fmt: skip
+
+
+def _cpu_children() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def svg_engines(n: int) -> list[dict]:
+    """Milliseconds per image, CPU and wall, of resvg in this (warm) process and of a cold
+    rsvg-convert process, per SVG class. CPU time is what decides on a busy machine."""
+    from snellen.render.svg import choose_engine, rsvg_convert_png, sanitize, svg_to_png
+
+    rows = []
+    d = Path(tempfile.mkdtemp(prefix="snellen-svg-"))
+    for name, svg in svg_classes().items():
+        clean = sanitize(svg)
+        svg_to_png(clean, background="white")
+        w0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            svg_to_png(clean, background="white")
+        resvg = ((time.perf_counter() - w0) / n * 1e3, (time.process_time() - c0) / n * 1e3)
+        rsvg_convert_png(clean, d)
+        w0, c0 = time.perf_counter(), _cpu_children()
+        for _ in range(n):
+            rsvg_convert_png(clean, d)
+        rsvg = ((time.perf_counter() - w0) / n * 1e3, (_cpu_children() - c0) / n * 1e3)
+        auto = choose_engine(clean, "auto")
+        row = {"class": name, "bytes": len(clean), "resvg": resvg, "rsvg-convert": rsvg}
+        rows.append({**row, "auto": auto})
+        print(
+            f"{name:<10} {len(clean):>8} {resvg[1]:>10.1f} {rsvg[1]:>10.1f} {resvg[0]:>10.1f} "
+            f"{rsvg[0]:>10.1f} {resvg[1] / rsvg[1]:>8.2f}  {auto}",
+            flush=True,
+        )
+    shutil.rmtree(d, ignore_errors=True)
+    return rows
+
+
 # -- render rate on real replies ---------------------------------------------------------
 def _reason_class(status: str, reason: str) -> str:
     if status == "ok":
@@ -286,7 +359,19 @@ def main() -> None:
     ap.add_argument("--languages", default="processing,matplotlib,turtle,tikz,svg")
     ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument("--no-drawings", action="store_true", help="skip the real-reply render rate")
+    ap.add_argument(
+        "--svg-engines", action="store_true",
+        help="only compare resvg in process with a cold rsvg-convert per SVG class",
+    )  # fmt: skip
     args = ap.parse_args()
+    if args.svg_engines:
+        print("ms per image: resvg in process (warm) vs a cold rsvg-convert process")
+        print(
+            f"{'class':<10} {'bytes':>8} {'resvg cpu':>10} {'rsvg cpu':>10} {'resvg wall':>10} "
+            f"{'rsvg wall':>10} {'cpu ratio':>8}  auto"
+        )
+        svg_engines(4 if args.quick else 12)
+        return
     languages = [x for x in args.languages.split(",") if x]
     try:
         import snellen.render.processing  # noqa: F401

@@ -35,6 +35,8 @@ _API = {
     "write_report": "snellen.report",  # snellen report
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
+    "grammar_text": "snellen.llm.grammar",  # snellen checkup --constrain grammar
+    "drawing_grammar": "snellen.llm.grammar",
     "Run": "snellen.store",
     "build_dataset": "snellen.imagesets",  # snellen dataset build
     "load_source": "snellen.imagesets",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from snellen.checkup.engine import Stage
 from snellen.checkup.jobs import DrawJob, draw_key
@@ -24,10 +25,12 @@ def draw_jobs(
     model: str,
     templates: PromptTemplates,
     prompts: Mapping[tuple[str, str | None], str] | None = None,
+    constraints: Sequence[str] = ("none",),
 ) -> list[DrawJob]:
-    """One job per concept, language and sample. ``prompts`` maps (concept id, language)
-    to a prompt that replaces the template (a replayed transcript's own prompt; language
-    None: for any language)."""
+    """One job per concept, language, sample and constraint. ``prompts`` maps (concept id,
+    language) to a prompt that replaces the template (a replayed transcript's own prompt;
+    language None: for any language). ``constraints``: ``none`` (free replies) and/or
+    ``grammar`` (replies kept inside the language's grammar), side by side in one run."""
     given = prompts or {}
     jobs = []
     for concept in concepts:
@@ -37,9 +40,14 @@ def draw_jobs(
                 or given.get((concept.id, None))
                 or draw_prompt(concept, language, templates)
             )
-            for k in range(samples):
-                key = draw_key("draw", concept.id, language, k)
-                jobs.append(DrawJob(key, "draw", concept, language, model, k, 0, prompt))
+            for constraint in constraints:
+                for k in range(samples):
+                    key = draw_key("draw", concept.id, language, k, constraint=constraint)
+                    # a constrained model is another drawing system: its own model label keeps
+                    # its drawings apart in every per-model group (fidelity, diversity)
+                    label = model if constraint == "none" else f"{model}+{constraint}"
+                    job = DrawJob(key, "draw", concept, language, label, k, 0, prompt)
+                    jobs.append(replace(job, constraint=constraint))
     return jobs
 
 
@@ -50,7 +58,10 @@ def run_draw(
     samples: int,
     templates: PromptTemplates,
     prompts: Mapping[tuple[str, str | None], str] | None = None,
+    constraints: Sequence[str] = ("none",),
 ) -> list[Drawing]:
     """Draw everything not drawn yet; returns the new ``drawings`` records."""
-    jobs = draw_jobs(concepts, languages, samples, stage.model_name, templates, prompts)
+    jobs = draw_jobs(
+        concepts, languages, samples, stage.model_name, templates, prompts, constraints
+    )
     return stage.draw(jobs, desc="draw")

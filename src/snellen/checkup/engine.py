@@ -82,10 +82,12 @@ class Stage:
         max_tokens: int | None = None,
         desc: str = "ask",
         cache: Run | None = None,
+        grammars: Sequence[str | None] | None = None,
     ) -> Iterator[tuple[int, Reply]]:
         """Replies to ``prompts`` as ``(index, reply)``, in the order they finish.
         ``cache`` is the run to cache replies in when called from another thread (a
-        database connection belongs to the thread that opened it)."""
+        database connection belongs to the thread that opened it); ``grammars`` holds a
+        GBNF grammar per prompt that constrains its reply (None: free text)."""
         yield from chat_stream(
             self,
             cache or self.run,
@@ -94,6 +96,7 @@ class Stage:
             concept_ids=concept_ids,
             max_tokens=max_tokens or self.gen.max_tokens,
             desc=desc,
+            grammars=grammars,
         )
 
     # -- drawing -------------------------------------------------------------------------
@@ -124,7 +127,7 @@ class Stage:
             if not found.code or not found.code.strip():
                 why = f"no program in the reply ({found.method})"
             else:
-                return render_job(job, found.code, self.timeout)
+                return render_job(job, found.code, self.timeout, fallbacks=found.alternatives)
             with lock:
                 no_code.append(no_code_result(job, why))
             return None
@@ -142,6 +145,7 @@ class Stage:
                 concept_ids=[j.concept.description for j in asked],
                 desc=f"{desc}: model",
                 cache=Run(self.run.path),
+                grammars=[_grammar(j) for j in asked],
             )
             for i, reply in stream:
                 if (rj := take(asked[i], reply)) is not None:
@@ -180,9 +184,8 @@ class Stage:
         reply, found = replies[job.key]
         arts = self.run.artifacts
         reply_ref = arts.put(reply.text.encode(), ".txt")
-        program_ref = (
-            arts.put(found.code.encode(), language(job.language).suffix) if found.code else None
-        )
+        code = found.code_of(result.assembly)  # the program that was rendered
+        program_ref = arts.put(code.encode(), language(job.language).suffix) if code else None
         image = result.square_png or result.png
         image_ref = arts.put(image, ".png") if image is not None else None
         record = drawing_record(
@@ -191,6 +194,14 @@ class Stage:
         )  # fmt: skip
         self.run.put_record(record)
         return record
+
+
+def _grammar(job: DrawJob) -> str | None:
+    if job.constraint == "none":
+        return None
+    from snellen.llm.grammar import grammar_text
+
+    return grammar_text(job.language)
 
 
 def _bar(progress: bool, total: int, desc: str) -> Any:
@@ -211,8 +222,10 @@ def chat_stream(
     concept_ids: Sequence[str | None] | None,
     max_tokens: int,
     desc: str,
+    grammars: Sequence[str | None] | None = None,
 ) -> Iterator[tuple[int, Reply]]:
-    """``(index, Reply)`` for every prompt, as the replies finish."""
+    """``(index, Reply)`` for every prompt, as the replies finish; ``grammars`` holds a GBNF
+    grammar per prompt that constrains its reply (None: free text)."""
     requests = [
         ChatRequest(
             prompt=p,
@@ -222,6 +235,7 @@ def chat_stream(
             seed=stage.seed,
             sample_index=s,
             concept=(concept_ids[i] if concept_ids else None),
+            grammar=(grammars[i] if grammars else None),
         )
         for i, (p, s) in enumerate(zip(prompts, samples, strict=True))
     ]

@@ -79,15 +79,33 @@ class DrawJob:
     # no model call is made, and ``code``, when given, is rendered instead of the reply's.
     reply: Reply | None = None
     code: str | None = None
+    # "grammar": the model's decoding is kept inside the language's grammar
+    # (snellen.llm.grammar); "none": free text
+    constraint: str = "none"
 
 
-def draw_key(task: str, concept_id: str, language: str, sample: int, round: int = 0) -> str:
-    """Readable, stable record key; a run has one model, so the model is not part of it."""
-    return f"{task}/{concept_id}/{language}/s{sample}/r{round}"
+def draw_key(
+    task: str,
+    concept_id: str,
+    language: str,
+    sample: int,
+    round: int = 0,
+    constraint: str = "none",
+) -> str:
+    """Readable, stable record key; a run has one model, so the model is not part of it.
+    A constrained drawing's key ends in its constraint (``.../r0/grammar``)."""
+    key = f"{task}/{concept_id}/{language}/s{sample}/r{round}"
+    return key if constraint == "none" else f"{key}/{constraint}"
 
 
-def render_job(job: DrawJob, code: str, timeout: float, size: int | None = None) -> RenderJob:
-    return RenderJob(job.key, job.language, code, size=size, timeout=timeout)
+def render_job(
+    job: DrawJob,
+    code: str,
+    timeout: float,
+    size: int | None = None,
+    fallbacks: tuple[tuple[str, str], ...] = (),
+) -> RenderJob:
+    return RenderJob(job.key, job.language, code, size=size, timeout=timeout, fallbacks=fallbacks)
 
 
 def no_code_result(job: DrawJob, reason: str) -> RenderResult:
@@ -123,6 +141,8 @@ def drawing_record(
         reply=reply_ref,
         prompt=job.prompt,
         extraction=found.method if found is not None else "",
+        assembly=result.assembly or "extracted",
+        constraint=job.constraint,
         prompt_tokens=reply.prompt_tokens,
         completion_tokens=reply.completion_tokens,
         llm_seconds=round(reply.seconds, 3),

@@ -245,8 +245,13 @@ def run_checkup(
     timeout: float = 20.0,
     report: bool = True,
     progress: bool = True,
+    constrain: str | Sequence[str] | None = None,
 ) -> CheckupResult:
-    """Run the check-up into the run directory ``out`` (created, or resumed)."""
+    """Run the check-up into the run directory ``out`` (created, or resumed).
+
+    ``constrain``: ``none`` (default), ``grammar`` (a local model's replies are kept inside
+    the grammar of the asked language, so every reply is a program that parses), or
+    ``none,grammar`` (both, side by side in one run). It applies to the draw task."""
     from snellen.llm import load_model
     from snellen.render.pool import LocalPool
     from snellen.store import Run
@@ -255,6 +260,7 @@ def run_checkup(
     specs = parse_list(concepts, DEFAULT_CONCEPTS)
     langs = check_languages(parse_list(languages, LANGUAGES))
     task_list = check_tasks(parse_list(tasks, DEFAULT_TASKS))
+    constraints = check_constraints(parse_list(constrain, ("none",)))
     if samples < 1:
         raise InputError(f"--samples must be at least 1, not {samples}")
     if rounds < 0:
@@ -269,6 +275,12 @@ def run_checkup(
     if max_tokens is None:
         max_tokens = chat.default_max_tokens or DEFAULT_MAX_TOKENS
     gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature)
+    if "grammar" in constraints and not supports_grammar(chat):
+        chat.close()
+        raise InputError(
+            f"--constrain grammar needs a local model that can constrain its decoding "
+            f"(smollm2, gguf:PATH, hf:ID_OR_PATH); {model} cannot: use --constrain none"
+        )
     recorded_prompts: dict[tuple[str, str | None], str] = {}
     notes: list[str] = []
     if _is_replay(chat):
@@ -298,6 +310,7 @@ def run_checkup(
         "variants": variants if "parametric" in task_list else 0,
         "prompts": templates.to_dict(),
         "timeout": timeout,
+        "constrain": constraints,
     }
     run = Run.open(out, command=COMMAND, config=config, seeds={"concepts": seed, "sampling": seed})
     run.update_manifest(
@@ -316,7 +329,7 @@ def run_checkup(
         from snellen.checkup.draw import run_draw
 
         if "draw" in task_list or "correct" in task_list:
-            run_draw(stage, concept_list, langs, samples, templates, recorded_prompts)
+            run_draw(stage, concept_list, langs, samples, templates, recorded_prompts, constraints)
         if report:
             from snellen.checkup.references import render_references
 
@@ -375,6 +388,26 @@ def run_checkup(
         metrics=metrics,
         notes=notes,
     )
+
+
+def check_constraints(values: Sequence[str]) -> list[str]:
+    """The constraints asked for (``none`` and/or ``grammar``), each once, in that order."""
+    from snellen.llm.grammar import check_constraint
+
+    asked = {check_constraint(v) for v in values} or {"none"}
+    return [c for c in ("none", "grammar") if c in asked]
+
+
+def supports_grammar(model: Any) -> bool:
+    """Whether ``model`` honours ``ChatRequest.grammar`` (a local llama.cpp or transformers
+    engine, also when run behind a wrapper that reports the engine it runs)."""
+    if getattr(model, "supports_grammar", False):
+        return True
+    try:
+        engine = model.describe().get("engine")
+    except Exception:  # noqa: BLE001 - a model that cannot describe itself cannot say
+        return False
+    return engine in ("llama-cpp", "transformers")
 
 
 def _is_replay(model: Any) -> bool:

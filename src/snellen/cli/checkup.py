@@ -79,6 +79,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=20.0, help="seconds per program render (default 20)"
     )
+    p.add_argument(
+        "--constrain",
+        default="none",
+        help="none (default), grammar (a local model's drawing replies are kept inside a "
+        "grammar of the asked language, so each is a program that parses), or none,grammar "
+        "(both side by side in one run)",
+    )
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.set_defaults(func=run)
 
@@ -92,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         tasks=args.tasks, seed=args.seed, max_tokens=args.max_tokens,
         temperature=args.temperature, workers=args.workers, concurrency=args.concurrency,
         variants=args.variants, prompts=args.prompts, timeout=args.timeout,
-        report=not args.no_report, progress=True,
+        report=not args.no_report, progress=True, constrain=args.constrain,
     )  # fmt: skip
     for note in result.notes:
         print(f"note: {note}")

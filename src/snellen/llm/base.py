@@ -41,7 +41,9 @@ class ChatRequest:
     single user message). ``sample_index`` numbers repeated samples of the same request: it
     is part of the cache key, and local models derive a distinct seed from it. ``concept``
     names what the prompt is about; it is not sent to a model, but lets a replayed
-    transcript answer a prompt worded differently from the recorded one.
+    transcript answer a prompt worded differently from the recorded one. ``grammar`` (GBNF
+    text) asks a local model to keep its reply inside that grammar (see
+    :mod:`snellen.llm.grammar`); only local engines can (``ChatModel.supports_grammar``).
     """
 
     messages: tuple[dict[str, str], ...] | list[dict[str, str]] | None = None
@@ -53,6 +55,7 @@ class ChatRequest:
     stop: tuple[str, ...] | list[str] | None = None
     sample_index: int = 0
     concept: str | None = None
+    grammar: str | None = None
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):
@@ -80,14 +83,18 @@ class ChatRequest:
         return ""
 
     def params(self) -> dict[str, Any]:
-        """The sampling parameters (part of the cache key)."""
-        return {
+        """The sampling parameters (part of the cache key; a grammar enters it only when
+        one is set, so unconstrained requests keep their keys)."""
+        out: dict[str, Any] = {
             "temperature": self.temperature,
             "top_p": self.top_p,
             "max_tokens": self.max_tokens,
             "seed": self.seed,
             "stop": list(self.stop) if self.stop else None,
         }
+        if self.grammar:
+            out["grammar"] = "sha256:" + hashlib.sha256(self.grammar.encode()).hexdigest()
+        return out
 
     def effective_seed(self) -> int:
         """A seed for local sampling: fixed by ``seed`` (0 when unset) and ``sample_index``,
@@ -190,6 +197,7 @@ class ChatModel:
     # A small local model states a short one: it rarely stops by itself and every token
     # costs CPU time.
     default_max_tokens: int | None = None
+    supports_grammar: bool = False  # honours ChatRequest.grammar
 
     def __init__(self) -> None:
         self.stats = CallStats()

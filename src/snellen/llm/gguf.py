@@ -29,6 +29,7 @@ from snellen.llm.base import (
     timed_reply,
 )
 from snellen.llm.files import file_fingerprint
+from snellen.llm.grammar import finish_reply, llama_grammar
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def llama_cpp_usable() -> bool:
 
 class LlamaCppChat(ChatModel):
     """A GGUF model run by llama-cpp-python, one request at a time."""
+
+    supports_grammar = True
 
     def __init__(
         self,
@@ -116,13 +119,17 @@ class LlamaCppChat(ChatModel):
                     max_tokens=request.max_tokens,
                     stop=list(request.stop) if request.stop else None,
                     seed=request.effective_seed(),
+                    grammar=llama_grammar(request.grammar) if request.grammar else None,  # type: ignore[arg-type]
                 )
             except ValueError as exc:  # llama.cpp reports a prompt too long for n_ctx so
                 raise LLMError(f"{self.name}: {exc}") from exc
         choice = out["choices"][0]  # type: ignore[index]
         usage = out.get("usage") or {}  # type: ignore[union-attr]
+        text = choice["message"]["content"] or ""
+        if request.grammar:  # a reply cut off by the token limit is completed
+            text = finish_reply(request.grammar, text)
         return timed_reply(
-            self.name, request, choice["message"]["content"] or "", started,
+            self.name, request, text, started,
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
             finish_reason=choice.get("finish_reason"),

@@ -21,6 +21,8 @@ class TransformersChat(ChatModel):
     """A loaded transformers model and tokenizer answering chat requests (one at a time:
     a model in one process computes one reply at a time, so concurrency is serialised)."""
 
+    supports_grammar = True
+
     def __init__(
         self,
         model: Any,
@@ -43,6 +45,7 @@ class TransformersChat(ChatModel):
         eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
         eos = tokenizer.eos_token_id if eos is None else eos
         self._eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        self._grammars: Any = None  # GrammarProcessors, made on the first constrained request
 
     def describe(self) -> dict[str, Any]:
         out = dict(self._description, chat_template=self.has_chat_template)
@@ -94,6 +97,13 @@ class TransformersChat(ChatModel):
             )
         if request.stop:
             kwargs.update(stop_strings=list(request.stop), tokenizer=tok)
+        if request.grammar:
+            if self._grammars is None:
+                from snellen.llm.grammar import GrammarProcessors
+
+                vocab = int(getattr(self.model.config, "vocab_size", 0) or len(tok))
+                self._grammars = GrammarProcessors(tok, vocab, sorted(self._eos_ids))
+            kwargs["logits_processor"] = [self._grammars.processor(request.grammar)]
         with self._lock, torch.inference_mode():
             torch.manual_seed(request.effective_seed())
             out = self.model.generate(**inputs, **kwargs)
@@ -105,6 +115,10 @@ class TransformersChat(ChatModel):
             cut = text.find(s)
             if cut >= 0:
                 text, finish = text[:cut], "stop"
+        if request.grammar:  # a reply cut off by the token limit is completed
+            from snellen.llm.grammar import finish_reply
+
+            text = finish_reply(request.grammar, text)
         return timed_reply(
             self.name, request, text, started,
             prompt_tokens=n_prompt, completion_tokens=int(len(new)), finish_reason=finish,

@@ -56,6 +56,7 @@ def _serve(conn: Connection) -> None:
                 "describe": model.describe(),
                 "default_max_tokens": model.default_max_tokens,
                 "default_concurrency": model.default_concurrency,
+                "supports_grammar": model.supports_grammar,
             },
         )
     )
@@ -106,6 +107,7 @@ class IsolatedChat(ChatModel):
         self.name = self._info["name"]
         self.default_max_tokens = self._info["default_max_tokens"]
         self.default_concurrency = self._info["default_concurrency"]
+        self.supports_grammar = self._info.get("supports_grammar", False)
 
     # -- the child process -------------------------------------------------------------
     @property

@@ -74,6 +74,11 @@ class Drawing(Record):
     reply: str | None = None
     prompt: str = ""
     extraction: str = ""
+    # which assembly of the reply was rendered: the extracted program, or "joined" (all its
+    # blocks in order) when the extracted one did not compile
+    assembly: str = "extracted"
+    # "grammar" when the reply was kept inside a grammar of the language, else "none"
+    constraint: str = "none"
     prompt_tokens: int = 0
     completion_tokens: int = 0
     llm_seconds: float = 0.0

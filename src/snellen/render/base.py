@@ -18,13 +18,18 @@ LANGUAGES: tuple[str, ...] = language_names()
 
 @dataclass(frozen=True)
 class RenderJob:
-    """One program to render. ``size`` asks for a normalised square copy as well."""
+    """One program to render. ``size`` asks for a normalised square copy as well.
+
+    ``fallbacks`` are other assemblies of the same reply, ``(name, code)`` pairs (e.g. all
+    its fenced blocks joined): when ``code`` does not compile, each is tried in turn and the
+    result names the one that rendered (:attr:`RenderResult.assembly`)."""
 
     id: str
     language: str
     code: str
     size: int | None = None
     timeout: float = 20.0
+    fallbacks: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -47,6 +52,8 @@ class RenderResult(Record):
     height: int = 0
     png: bytes | None = field(default=None, repr=False)
     square_png: bytes | None = field(default=None, repr=False)
+    #: which code the result is for: "" for the job's own code, else a fallback's name
+    assembly: str = ""
     #: the decoded image, when the renderer has it (saves decoding ``png`` again); kept in
     #: the worker process only, never sent with the result
     image: Any = field(default=None, repr=False, compare=False)

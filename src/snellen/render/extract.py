@@ -38,6 +38,13 @@ class ExtractedCode:
     language: str | None
     method: str  # how it was found: "single block", "merged 4 blocks", "unfenced", ...
     blocks: int = 0
+    #: other assemblies of the reply to try when ``code`` does not compile, as (name, code):
+    #: ("joined", the blocks of the language joined in order, duplicates removed)
+    alternatives: tuple[tuple[str, str], ...] = ()
+
+    def code_of(self, assembly: str) -> str | None:
+        """The code of ``assembly`` ("" for ``code`` itself)."""
+        return dict(self.alternatives).get(assembly, self.code) if assembly else self.code
 
 
 def unescape(reply: str) -> str:
@@ -302,4 +309,26 @@ def extract_code(reply: str, language: str | None = None) -> ExtractedCode:
         )
     else:
         code, how = _last_matching(blocks, r"<svg.*</svg>", "complete SVG")
-    return ExtractedCode(code, lang, how, len(fenced))
+    return ExtractedCode(code, lang, how, len(fenced), _joined(blocks, code, lang))
+
+
+def joined_blocks(blocks: list[str]) -> str:
+    """The blocks in order, each once (a block repeated word for word is kept the first
+    time), separated by blank lines."""
+    seen: set[str] = set()
+    kept = []
+    for b in blocks:
+        key = b.strip()
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(b.strip("\n"))
+    return "\n\n".join(kept) + "\n"
+
+
+def _joined(blocks: list[str], chosen: str, language: str) -> tuple[tuple[str, str], ...]:
+    """The "joined" assembly when the reply has several blocks and joining them gives a
+    program other than the chosen one (SVG and TikZ documents do not join)."""
+    if len(blocks) < 2 or language in ("svg", "tikz"):
+        return ()
+    joined = joined_blocks(blocks)
+    return () if joined.strip() == chosen.strip() else (("joined", joined),)

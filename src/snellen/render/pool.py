@@ -138,7 +138,8 @@ class WorkerProcess:
     def run(self, job: RenderJob) -> RenderResult:
         t0 = time.monotonic()
         ooms = self.slot.oom_kills() if self.slot else 0
-        budget = job.timeout + GRACE_SECONDS
+        # each fallback assembly (tried only after a compile error) may take its own timeout
+        budget = job.timeout * (1 + len(job.fallbacks)) + GRACE_SECONDS
         if job.language not in self.started:
             budget += START_SECONDS
         assert self.proc.stdin

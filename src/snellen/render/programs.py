@@ -37,6 +37,8 @@ class Program:
     code: str | None  # None: no code could be extracted
     source: str
     note: str = ""
+    # other assemblies of a reply, tried when ``code`` does not compile (see RenderJob)
+    fallbacks: tuple[tuple[str, str], ...] = ()
 
 
 def safe_name(program_id: str) -> str:
@@ -105,8 +107,9 @@ def read_transcripts(path: Path, language: str | None) -> Iterator[Program]:
         # the reply as written: extract_code undoes its literal escapes itself
         found = extract_code(row.raw_reply, lang)
         yield Program(
-            f"{path.stem}/{row.line}", lang, found.code, f"{path}:{row.line}", found.method
-        )
+            f"{path.stem}/{row.line}", lang, found.code, f"{path}:{row.line}", found.method,
+            found.alternatives,
+        )  # fmt: skip
 
 
 def read_programs(
@@ -146,6 +149,7 @@ def _record(
         "square_path": square_path,
         "image_ref": ref,
         "extraction": note,
+        "assembly": result.assembly or "extracted",
     }
 
 
@@ -210,7 +214,9 @@ def render_programs(
             why = p.note or "no program found"
             save(RenderResult(p.id, p.language or "", Status.NO_CODE, reason=why))
             continue
-        jobs.append(RenderJob(p.id, p.language, p.code, size=size, timeout=timeout))
+        jobs.append(
+            RenderJob(p.id, p.language, p.code, size=size, timeout=timeout, fallbacks=p.fallbacks)
+        )
     pool = backend or LocalPool(workers)
     bar = None
     if progress:

@@ -9,7 +9,10 @@ independent of the machine it was rendered on.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 
@@ -129,6 +132,66 @@ def svg_to_png(svg: str, background: str | None = None) -> bytes:
     )
 
 
+# Engines: resvg in the worker's process, or a fresh rsvg-convert process. resvg costs less
+# for a few primitives (no process to start) and more for many: measured crossover near 20
+# shapes (benchmarks/render.py --svg-engines; docs/render.md, "SVG engines").
+ENGINES = ("auto", "resvg", "rsvg-convert")
+RSVG_MIN_PRIMITIVES = 20
+_SHAPE = re.compile(r"<(?:[\w-]+:)?(?:rect|circle|ellipse|line|polyline|polygon|path)\b")
+_PATH_DATA = re.compile(r"\sd\s*=\s*(\"[^\"]*\"|'[^']*')")
+_PATH_COMMAND = re.compile(r"[MLHVCSQTAZmlhvcsqtaz]")
+
+
+def primitives(svg: str) -> int:
+    """How much an SVG draws: its shape elements, plus a quarter of its path commands."""
+    commands = sum(len(_PATH_COMMAND.findall(m.group(1))) for m in _PATH_DATA.finditer(svg))
+    return len(_SHAPE.findall(svg)) + commands // 4
+
+
+def choose_engine(svg: str, engine: str | None = None) -> str:
+    """``resvg`` or ``rsvg-convert`` for ``svg``: ``engine`` when given, else the
+    ``SNELLEN_SVG_ENGINE`` setting, else (``auto``) rsvg-convert from
+    :data:`RSVG_MIN_PRIMITIVES` primitives on, when it is installed and draws the same
+    picture: no text (the two lay out glyphs differently; resvg's fonts are pinned to
+    DejaVu) and a width and height in pixels (the two size a bare viewBox differently)."""
+    choice = (engine or os.environ.get("SNELLEN_SVG_ENGINE") or "auto").strip().lower()
+    if choice not in ENGINES:
+        raise ValueError(f"unknown SVG engine {choice!r}; choose one of {', '.join(ENGINES)}")
+    if choice == "auto":
+        same = "<text" not in svg and _pixel_size(svg)
+        many = same and primitives(svg) >= RSVG_MIN_PRIMITIVES
+        choice = "rsvg-convert" if many and shutil.which("rsvg-convert") else "resvg"
+    return choice
+
+
+_PIXELS = re.compile(r"^\s*\d+(\.\d+)?\s*(px)?\s*$")
+
+
+def _pixel_size(svg: str) -> bool:
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:
+        return False
+    return all(_PIXELS.match(root.get(k, "")) for k in ("width", "height"))
+
+
+def rsvg_convert_png(svg: str, work_dir: str | os.PathLike[str]) -> bytes:
+    """``svg`` rasterised by a cold ``rsvg-convert`` process on white (run where the caller
+    runs: inside a worker, that is inside its sandbox)."""
+    path = os.path.join(work_dir, "in.svg")
+    out = os.path.join(work_dir, "out.png")
+    with open(path, "w") as f:
+        f.write(svg)
+    proc = subprocess.run(
+        ["rsvg-convert", "--background-color", "white", "-o", out, path],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise SvgError(f"rsvg-convert: {proc.stderr.decode(errors='replace').strip()[:500]}")
+    with open(out, "rb") as f:
+        return f.read()
+
+
 class SvgRenderer(LanguageRenderer):
     language = "svg"
 
@@ -147,6 +210,11 @@ class SvgRenderer(LanguageRenderer):
             w, h = natural_size(clean)
             if reason := canvas_too_large(w, h):
                 result.status, result.reason = Status.KILLED, reason
+            elif choose_engine(clean) == "rsvg-convert":
+                try:
+                    result.png = rsvg_convert_png(clean, job_dir)
+                except (SvgError, OSError, subprocess.SubprocessError):
+                    result.png = svg_to_png(clean, background="white")  # resvg decides
             else:
                 result.png = svg_to_png(clean, background="white")
         except (SvgError, ET.ParseError, ValueError) as e:

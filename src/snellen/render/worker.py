@@ -57,6 +57,8 @@ def job_to_wire(job: RenderJob) -> dict[str, Any]:
 
 
 def job_from_wire(d: dict[str, Any]) -> RenderJob:
+    d = dict(d)
+    d["fallbacks"] = tuple((str(n), str(c)) for n, c in d.get("fallbacks") or ())
     return RenderJob(**d)
 
 
@@ -110,6 +112,21 @@ class Worker:
         return r
 
     def render(self, job: RenderJob) -> RenderResult:
+        """Render ``job``; when its code does not compile, its fallbacks in turn (the
+        result of the first that compiles, or the job's own compile error)."""
+        t0 = time.monotonic()
+        result = self.render_code(job)
+        if result.status is Status.COMPILE_ERROR:
+            for name, code in job.fallbacks:
+                other = self.render_code(replace(job, code=code, fallbacks=()))
+                if other.status is not Status.COMPILE_ERROR:
+                    other.assembly = name
+                    result = other
+                    break
+        result.seconds = time.monotonic() - t0
+        return result
+
+    def render_code(self, job: RenderJob) -> RenderResult:
         t0 = time.monotonic()
         self.count += 1
         job_dir = os.path.join(self.workspace, "jobs", str(self.count))
