@@ -93,10 +93,9 @@ def run_demo(
     result = DemoResult(root, root / "report.html")
     for row in rows:
         log.info("demo: %s", row.label)
-        extra = {"constrain": row.constrain} if row.constrain != "none" else {}
         result.runs[row.name] = run_checkup(
             root / row.name, model=row.model, concepts=row.concepts, languages=row.languages,
-            seed=seed, workers=workers, progress=progress, **extra,
+            seed=seed, workers=workers, progress=progress, constrain=row.constrain,
         )  # fmt: skip
     write_comparison(
         [CompareRow(r.label, root / r.name, r.kind, r.note) for r in rows],
