@@ -11,6 +11,7 @@ APT_PACKAGES=(
   texlive-latex-base texlive-pictures texlive-latex-extra preview-latex-style
   librsvg2-bin tesseract-ocr tesseract-ocr-eng
   chromium bubblewrap
+  dataset-fashion-mnist
 )
 
 missing=()

@@ -35,6 +35,9 @@ _API = {
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
     "Run": "snellen.store",
+    "evaluate": "snellen.evaluate",  # snellen eval
+    "build_dataset": "snellen.evaluate",
+    "results_table": "snellen.evaluate",  # snellen eval table
 }
 
 __all__ = ["__version__", *_API]

@@ -1,0 +1,39 @@
+"""The CLIP evaluation suite (``snellen eval``): zero-shot classification, image-text
+retrieval and image-caption selection (ARO, SugarCrepe, VAD-ARO with exact truth), with
+ARO's order perturbations. Tasks are plain functions (:mod:`snellen.evaluate.tasks`),
+datasets come from one :func:`build_dataset`, models from :func:`snellen.score.load_scorer`,
+and each run is one :class:`EvalResult` written as JSON.
+
+>>> import snellen
+>>> r = snellen.evaluate("aro", "snellen-shapes", "vad-aro/relation", n=200)  # doctest: +SKIP
+>>> r.metrics["macro_accuracy"]  # doctest: +SKIP
+"""
+
+from snellen.evaluate.data import Classification, ImageSource, Retrieval, Selection
+from snellen.evaluate.datasets import DATASETS, BuildOptions, build_dataset
+from snellen.evaluate.records import EvalResult
+from snellen.evaluate.run import TASKS, evaluate, load_results, write_result
+from snellen.evaluate.table import results_table, write_table
+
+__all__ = [
+    "DATASETS",
+    "TASKS",
+    "BuildOptions",
+    "Classification",
+    "EvalResult",
+    "ImageSource",
+    "Retrieval",
+    "Selection",
+    "build_dataset",
+    "evaluate",
+    "load_results",
+    "list_eval",
+    "results_table",
+    "write_result",
+    "write_table",
+]
+
+
+def list_eval() -> dict[str, dict[str, str]]:
+    """Tasks and datasets with one line of help each (``snellen eval --list``)."""
+    return {"tasks": TASKS.help(), "datasets": DATASETS.help()}

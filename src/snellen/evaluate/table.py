@@ -1,0 +1,63 @@
+"""Many runs, one table: ``snellen eval table DIR`` (Markdown, CSV or Parquet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from snellen.errors import InputError
+from snellen.evaluate.run import load_results
+
+
+def results_table(path: str | Path) -> Any:
+    """A pandas DataFrame, one row per run: task, dataset, model, the headline metric, every
+    metric as a column, counts, seeds, seconds, and the published value when there is one."""
+    import pandas as pd
+
+    rows = []
+    for r in load_results(path):
+        name, value = r.main_metric()
+        row: dict[str, Any] = {
+            "task": r.task,
+            "dataset": r.dataset,
+            "model": r.model,
+            "metric": name,
+            "value": value,
+            "published": r.published[0]["value"] if r.published else None,
+            "comparable": r.comparable_with_published,
+            "n": r.counts.get("cases", r.counts.get("images")),
+            "skipped": r.counts.get("skipped", 0),
+            "seeds": len(r.seeds) or 1,
+            "seconds": r.seconds,
+        }
+        row.update({f"m:{k}": v for k, v in r.metrics.items()})
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["task", "dataset", "model"]).reset_index(drop=True)
+
+
+def to_markdown(df: Any) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        cells = []
+        for v in row.tolist():
+            if isinstance(v, float):
+                cells.append("" if v != v else f"{v:.4f}")
+            else:
+                cells.append("" if v is None else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(df: Any, out: str | Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        df.to_csv(out, index=False)
+    elif out.suffix == ".parquet":
+        df.to_parquet(out, index=False)
+    elif out.suffix in (".md", ".markdown"):
+        out.write_text(to_markdown(df), encoding="utf-8")
+    else:
+        raise InputError(f"{out}: write the table as .md, .csv or .parquet")
+    return out
