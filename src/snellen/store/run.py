@@ -53,16 +53,8 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 
 _VERSIONED_PACKAGES = (
-    "snellen",
-    "torch",
-    "torchvision",
-    "transformers",
-    "open_clip_torch",
-    "numpy",
-    "matplotlib",
-    "py5",
-    "pymupdf",
-    "resvg-py",
+    "snellen", "torch", "torchvision", "transformers", "open_clip_torch", "numpy",
+    "matplotlib", "py5", "pymupdf", "resvg-py",
 )
 
 
@@ -145,9 +137,7 @@ class Run:
                     "choose another --out directory"
                 )
             old = manifest.get("config", {})
-            diff = sorted(
-                k for k in set(old) | set(config_json) if old.get(k) != config_json.get(k)
-            )
+            diff = sorted(k for k in set(old) | set(config_json) if old.get(k) != config_json.get(k))
             if diff:
                 detail = ", ".join(f"{k}: {old.get(k)!r} -> {config_json.get(k)!r}" for k in diff)
                 raise RunError(
@@ -233,11 +223,9 @@ class Run:
         return conn.total_changes - before
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        row = (
-            self._connect()
-            .execute("SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key))
-            .fetchone()
-        )
+        row = self._connect().execute(
+            "SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
         return None if row is None else json.loads(row[0])
 
     def keys(self, kind: str) -> set[str]:
@@ -312,10 +300,7 @@ class Run:
         rows = []
         for record in self.records(kind):
             rows.append(
-                {
-                    k: canonical_json(v) if isinstance(v, dict | list) else v
-                    for k, v in record.items()
-                }
+                {k: canonical_json(v) if isinstance(v, dict | list) else v for k, v in record.items()}
             )
         return pd.DataFrame(rows)
 
