@@ -107,7 +107,7 @@ def _detokenize(tokens: Sequence[str]) -> str:
 def pos_negatives(captions: Sequence[str], seed: int, k: int = 3) -> list[list[str]]:
     """POS-swap hard negatives for every caption (tagged in one batch by the same spaCy
     tagger as the order perturbations)."""
-    from snellen.evaluate.perturb import pos_tags
+    from snellen.clip.pos import pos_tags
 
     rng = random.Random(seed)
     return [swap_negatives(c, t, rng, k) for c, t in zip(captions, pos_tags(captions), strict=True)]
@@ -120,7 +120,7 @@ class Backend:
     """One model family: pixels from uint8 images, text and image embeddings with gradients,
     the learnable temperature, and how to save the tuned model so the scorer loads it."""
 
-    model: torch.nn.Module
+    model: Any
     image_size: int
     device: torch.device
 
@@ -352,6 +352,10 @@ def _lr(step: int, total: int, cfg: NegClipConfig, time_progress: float) -> floa
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
 def finetune(
     cfg: NegClipConfig,
     out: str | Path | None = None,
@@ -362,6 +366,8 @@ def finetune(
     """Fine-tune ``cfg.init`` the NegCLIP way (see the module doc) and save it to ``out``."""
     t0 = time.monotonic()
     say = log or (lambda _m: None)
+    if log is print:
+        say = _say
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

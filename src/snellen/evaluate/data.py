@@ -39,8 +39,8 @@ class ImageSource:
         with Image.open(self.path) as im:
             image = im.convert("RGB")
         if self.bbox is not None:
-            x, y, w, h = self.bbox
-            image = image.crop((x, y, x + w, y + h))
+            left, top, width, height = self.bbox
+            image = image.crop((left, top, left + width, top + height))
         return image
 
     def describe(self) -> str:

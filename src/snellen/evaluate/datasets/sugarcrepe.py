@@ -5,6 +5,7 @@ COCO val2017 images under ``ROOT/val2017/``, as clip_benchmark lays it out. Cand
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from snellen.errors import InputError
@@ -37,11 +38,15 @@ def build(opts: Any, subset: str) -> Selection:
     return Selection(images, cands, [0] * len(images), [subset] * len(images), chance=0.5)
 
 
+def _build(opts: Any, arg: str | None, subset: str) -> Selection:
+    return build(opts, subset)
+
+
 def register() -> None:
     from snellen.evaluate.datasets import register_dataset
 
     for subset in SUBSETS:
         register_dataset(
-            f"sugarcrepe/{subset}", "aro", lambda o, a, s=subset: build(o, s),
+            f"sugarcrepe/{subset}", "aro", partial(_build, subset=subset),
             f"SugarCrepe {subset} (--root: {subset}.json + val2017/)", True,
         )  # fmt: skip
