@@ -45,23 +45,25 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--data-seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument(
+        "--skip-base", action="store_true",
+        help="evaluate only the NegCLIP model (the base model's runs are already in --out)",
+    )  # fmt: skip
     args = ap.parse_args()
 
-    from snellen.evaluate import build_dataset, evaluate
+    from snellen.evaluate import build_dataset, evaluate, load_results
     from snellen.score import load_scorer
 
-    models = {"snellen-shapes": load_scorer("snellen-shapes", device="cpu")}
+    models = (
+        {} if args.skip_base else {"snellen-shapes": load_scorer("snellen-shapes", device="cpu")}
+    )
     if args.negclip:
         models["NegCLIP"] = load_scorer(f"snellen-shapes:{args.negclip}", device="cpu")
     out = Path(args.out)
-    results: dict[tuple[str, str, str], list[float]] = {}
 
     def run(task: str, name: str, seed: int, data: object, label: str) -> None:
-        r = evaluate(task, models[label], name, out=out / label, seed=seed, data=data,
-                     workers=args.workers, progress=False)  # fmt: skip
-        for metric, value in r.metrics.items():
-            if value is not None:
-                results.setdefault((label, name, metric), []).append(value)
+        evaluate(task, models[label], name, out=out / label, seed=seed, data=data,
+                 workers=args.workers, progress=False)  # fmt: skip
 
     done = set()
     for seed in range(args.data_seeds):
@@ -72,11 +74,20 @@ def main() -> None:
             data = build_dataset(name, n=args.n, seed=seed)
             for label in models:
                 run(task, name, seed, data, label)
-        for kind in SHUFFLES:
+        for kind in SHUFFLES if "snellen-shapes" in models else ():
             name = f"vad-retrieval:{kind}"
             data = build_dataset(name, n=args.n, seed=seed)
             run("retrieval", name, seed, data, "snellen-shapes")
         print(f"data seed {seed} done", flush=True)
+
+    results: dict[tuple[str, str, str], list[float]] = {}
+    for label in ("snellen-shapes", "NegCLIP"):
+        if not (out / label).is_dir():
+            continue
+        for r in load_results(out / label):
+            for metric, value in r.metrics.items():
+                if value is not None:
+                    results.setdefault((label, r.dataset, metric), []).append(value)
 
     print("\n### Bag of words: snellen-shapes retrieval on VAD, captions shuffled (R@1, %)\n")
     print("| captions | text->image R@1 | image->text R@1 | text->image R@5 |")
@@ -94,7 +105,7 @@ def main() -> None:
         print(f"| {kind or 'as written'} | " + " | ".join(cells) + " |")
 
     print("\n### CLIP vs NegCLIP on VAD (%, mean ± sd over data seeds)\n")
-    labels = list(models)
+    labels = [m for m in ("snellen-shapes", "NegCLIP") if (out / m).is_dir()]
     print("| dataset | metric | chance | " + " | ".join(labels) + " |")
     print("|---|---|---|" + "---|" * len(labels))
     for _task, name, metric in SETS:
