@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from evaluate_helpers import make_imagefolder, make_karpathy, make_open_clip
-from test_evaluate_metrics import topk_accuracy
 
+from evaluate_helpers import make_imagefolder, make_karpathy, make_open_clip
 from snellen.evaluate import build_dataset, evaluate
+from test_evaluate_metrics import topk_accuracy
 
 
 @pytest.fixture(scope="module")

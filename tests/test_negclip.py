@@ -9,8 +9,8 @@ import random
 
 import pytest
 import torch
-from evaluate_helpers import make_open_clip, shape_image
 
+from evaluate_helpers import make_open_clip, shape_image
 from snellen.cli import main
 from snellen.clip.negclip import NegClipConfig, finetune, pos_negatives, swap_negatives
 from snellen.clip.pos import pos_tags
