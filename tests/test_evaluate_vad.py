@@ -13,7 +13,13 @@ import snellen
 from snellen.cli import main
 from snellen.concepts.shapes import describe, in_split
 from snellen.evaluate import Classification, Retrieval, Selection, build_dataset
-from snellen.evaluate.datasets.vad import SPATIAL, _svg, _swap_colours, _swap_objects
+from snellen.evaluate.datasets.vad import (
+    SPATIAL,
+    _svg,
+    _swap_colours,
+    _swap_objects,
+    swapped_relation_text,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +54,20 @@ def test_relation_false_caption_swaps_the_objects_and_shows_another_picture(rela
         assert describe(swapped) != describe(spec)
         assert _svg(swapped) != _svg(spec)  # exact truth: a different drawing
         assert in_split(spec, "heldout")
-    false, true = relation.candidates[0]
-    assert sorted(false.split()) == sorted(true.split())  # same words, other order
+    for false, true in relation.candidates:
+        assert false != true and sorted(false.split()) == sorted(true.split())  # same words
+    # the rebuilt true caption is the generator's own description, and the false one is the
+    # description of the swapped picture up to each object's own phrasing
+    for spec in specs:
+        true, false = swapped_relation_text(spec)
+        assert true == describe(spec)
 
 
 def test_attribution_swaps_colours_only():
     data = build_dataset("vad-aro/attribution", n=8, seed=1)
     for (false, true), group in zip(data.candidates, data.group, strict=True):
         a, b = group.split("_")
-        assert false != true and a != b
+        assert false != true and a != b and sorted(false.split()) == sorted(true.split())
     spec = {"composition": "pair", "shape": "circle", "colour": "red", "lightness": "dark",
             "relation": "above", "second": {"shape": "square", "colour": "blue"}, "phrasing": 3}  # fmt: skip
     swapped = _swap_colours(spec)
@@ -99,7 +110,7 @@ def test_eval_end_to_end_one_json_per_run_and_a_table(tmp_path, capsys):
     rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     assert len(rows) == 3 and {row["task"] for row in rows} == {"aro", "retrieval", "zeroshot"}
     assert all(row["snellen_version"] == snellen.__version__ for row in rows)
-    for suffix in ("md", "csv", "parquet"):
+    for suffix in ("md", "csv", "parquet", "html"):
         assert main(["eval", "table", str(out), "--out", str(tmp_path / f"t.{suffix}")]) == 0
     table = pd.read_parquet(tmp_path / "t.parquet")
     assert len(table) == 3 and set(table["metric"]) == {
@@ -109,3 +120,7 @@ def test_eval_end_to_end_one_json_per_run_and_a_table(tmp_path, capsys):
     }
     assert pd.read_csv(tmp_path / "t.csv").shape[0] == 3
     assert "| aro | vad-aro/order |" in (tmp_path / "t.md").read_text()
+    page = (tmp_path / "t.html").read_text()
+    assert (
+        page.startswith("<!DOCTYPE html>") and "per_class_recall" in page and "<script" not in page
+    )

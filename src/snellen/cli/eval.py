@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "snellen-shapes:FILE.pt, hf-clip:ID_OR_DIR, open-clip:ARCH:TAG_OR_FILE) on TASK "
         "(zeroshot, retrieval, aro) over DATASET and write one JSON per run. "
         "`snellen eval --list` lists tasks and datasets; `snellen eval table DIR` turns a "
-        "directory of runs into one table (Markdown, CSV or Parquet).",
+        "directory of runs into one table (Markdown, CSV, Parquet or an HTML page).",
     )
     p.add_argument("task", nargs="?", help="zeroshot | retrieval | aro | table")
     p.add_argument("directory", nargs="?", help="(table) directory of run JSON files")
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="snellen-shapes", help="scorer (default snellen-shapes)")
     p.add_argument("--dataset", help="dataset name (see --list)")
     p.add_argument("--root", help="directory of an official-format dataset")
-    p.add_argument("--out", help="run: FILE.json or a directory; table: FILE.md|.csv|.parquet")
+    p.add_argument("--out", help="run: FILE.json or a directory; table: FILE.md|.csv|.parquet|.html")
     p.add_argument("--batch-size", type=int, help="images / texts per batch (default: model's)")
     p.add_argument("--limit", type=int, help="evaluate only the first N cases")
     p.add_argument("--seed", type=int, default=0, help="data and perturbation seed (default 0)")

@@ -9,6 +9,10 @@ and each run is one :class:`EvalResult` written as JSON.
 >>> r.metrics["macro_accuracy"]  # doctest: +SKIP
 """
 
+import sys
+import types
+from typing import Any
+
 from snellen.evaluate.data import Classification, ImageSource, Retrieval, Selection
 from snellen.evaluate.datasets import DATASETS, BuildOptions, build_dataset
 from snellen.evaluate.records import EvalResult
@@ -37,3 +41,15 @@ __all__ = [
 def list_eval() -> dict[str, dict[str, str]]:
     """Tasks and datasets with one line of help each (``snellen eval --list``)."""
     return {"tasks": TASKS.help(), "datasets": DATASETS.help()}
+
+
+class _CallablePackage(types.ModuleType):
+    """``snellen.evaluate`` is both this package and the Python twin of ``snellen eval``:
+    once the package is imported, Python binds the name to the package, so calling the
+    package calls :func:`evaluate`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> EvalResult:
+        return evaluate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -1,4 +1,5 @@
-"""Many runs, one table: ``snellen eval table DIR`` (Markdown, CSV or Parquet)."""
+"""Many runs, one table: ``snellen eval table DIR`` (Markdown, CSV, Parquet, or a
+self-contained HTML page in the report's style)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def results_table(path: str | Path) -> Any:
         }
         row.update({f"m:{k}": v for k, v in r.metrics.items()})
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["task", "dataset", "model"]).reset_index(drop=True)
+    df = pd.DataFrame(rows).sort_values(["task", "dataset", "model"]).reset_index(drop=True)
+    df.attrs["source"] = str(path)
+    return df
 
 
 def to_markdown(df: Any) -> str:
@@ -58,6 +61,31 @@ def write_table(df: Any, out: str | Path) -> Path:
         df.to_parquet(out, index=False)
     elif out.suffix in (".md", ".markdown"):
         out.write_text(to_markdown(df), encoding="utf-8")
+    elif out.suffix in (".html", ".htm"):
+        out.write_text(to_html(df, load_results(df.attrs["source"])), encoding="utf-8")
     else:
-        raise InputError(f"{out}: write the table as .md, .csv or .parquet")
+        raise InputError(f"{out}: write the table as .md, .csv, .parquet or .html")
     return out
+
+
+def to_html(df: Any, results: list[Any]) -> str:
+    """One self-contained page: the runs table, then each run's breakdown."""
+    from snellen.report.html import _CSS, esc, table
+
+    cols = [c for c in df.columns if not c.startswith("m:")]
+    parts = [
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+        f"<title>snellen eval</title><style>{_CSS}</style></head><body>",
+        "<h1>snellen eval</h1>",
+        f'<p class="sub">{len(df)} runs from {esc(df.attrs.get("source", ""))}; numbers of '
+        "models that are not standard published ones are not comparable with papers.</p>",
+        table(cols, df[cols].itertuples(index=False), left=3),
+    ]
+    for r in sorted(results, key=lambda r: (r.task, r.dataset, r.model, r.seed)):
+        parts.append(f"<h2>{esc(r.task)} · {esc(r.dataset)} · {esc(r.model)} · seed {r.seed}</h2>")
+        parts.append(table(["metric", "value"], sorted(r.metrics.items())))
+        for name, values in r.breakdown.items():
+            parts.append(f"<h3>{esc(name)}</h3>")
+            parts.append(table(["", "value"], sorted(values.items())))
+    parts.append("</body></html>\n")
+    return "".join(parts)

@@ -7,8 +7,9 @@ without), so the numbers measure composition, not memory. ``--split train`` take
 made only of seen combinations.
 
 * ``vad-aro/relation``: two shapes in a spatial relation (above, below, left of, right of,
-  overlapping, behind), the true description vs the one with the two objects swapped (ARO's
-  VG-Relation: "the horse is eating the grass" vs "the grass is eating the horse").
+  overlapping, behind), the true description vs the same words with the two objects'
+  phrases exchanged (ARO's VG-Relation: "the horse is eating the grass" vs "the grass is
+  eating the horse").
 * ``vad-aro/attribution``: two shapes of different colours, the true description vs the one
   with the colours swapped (VG-Attribution).
 * ``vad-aro/order``: any picture, its description vs its four ARO order perturbations.
@@ -67,6 +68,41 @@ def _swap_objects(spec: Spec) -> Spec | None:
     return None
 
 
+def swapped_relation_text(spec: Spec) -> tuple[str, str]:
+    """(true, false) descriptions of a pair: the generator's own phrasing of the spec, and
+    the same words with the two objects' phrases exchanged, each object keeping its own
+    attributes and size word (ARO's "the horse is eating the grass" vs "the grass is eating
+    the horse"). The false one describes the spec with its objects exchanged, a different
+    picture for every relation here (none is symmetric)."""
+    from snellen.concepts.shapes.describe import (
+        RELATION_PHRASES,
+        Chooser,
+        _scene_suffix,
+        _with_article,
+        noun_phrase,
+    )
+
+    rng = Chooser(int(spec.get("phrasing", 0)))
+    first = {
+        k: v
+        for k, v in spec.items()
+        if k not in ("second", "relation", "distance", "relative_size")
+    }
+    rel = spec["relation"]
+    size_a = size_b = None
+    if spec.get("relative_size") == "larger":
+        size_a, size_b = rng.choice(31, ("large", "big")), "small"
+    elif spec.get("relative_size") == "smaller":
+        size_a, size_b = "small", rng.choice(32, ("large", "big"))
+    a = _with_article(noun_phrase(first, rng.sub("a"), size_word=size_a))
+    b = _with_article(noun_phrase(spec["second"], rng.sub("b"), size_word=size_b))
+    phrase = rng.choice(33, RELATION_PHRASES[(rel, spec.get("distance"))])
+    suffix = _scene_suffix(spec, rng)
+    if rel in ("above", "below") and spec.get("distance") is None and rng.random(39) < 0.3:
+        return f"{b} with {a} {phrase} it{suffix}", f"{a} with {b} {phrase} it{suffix}"
+    return f"{a} {phrase} {b}{suffix}", f"{b} {phrase} {a}{suffix}"
+
+
 def _swap_colours(spec: Spec) -> Spec:
     swapped = copy.deepcopy(spec)
     swapped["colour"], swapped["second"]["colour"] = spec["second"]["colour"], spec["colour"]
@@ -80,8 +116,6 @@ def _swap_colours(spec: Spec) -> Spec:
 
 
 def relation(opts: Any, arg: str | None) -> Selection:
-    from snellen.concepts.shapes import describe
-
     def keep(s: Spec) -> bool:
         return (
             s["composition"] == "pair"
@@ -91,9 +125,8 @@ def relation(opts: Any, arg: str | None) -> Selection:
 
     images, cands, groups = [], [], []
     for spec, text, svg in _concepts(opts.n, opts.seed, opts.split, keep):
-        neg = _swap_objects(spec)
-        false = describe(neg) if neg is not None else None
-        if false is None or false == text:
+        true, false = swapped_relation_text(spec)
+        if true != text or false == text:  # a phrasing this rebuild does not know: skip it
             continue
         images.append(ImageSource(svg=svg))
         cands.append([false, text])
@@ -112,8 +145,8 @@ def attribution(opts: Any, arg: str | None) -> Selection:
     images, cands, groups = [], [], []
     for spec, text, svg in _concepts(opts.n, opts.seed, opts.split, keep):
         false = describe(_swap_colours(spec))
-        if false == text:
-            continue
+        if false == text or sorted(false.split()) != sorted(text.split()):
+            continue  # keep the same words in another order, as ARO's VG-Attribution
         images.append(ImageSource(svg=svg))
         cands.append([false, text])
         a, b = spec["colour"], spec["second"]["colour"]
