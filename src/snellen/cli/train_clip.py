@@ -72,6 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     n.add_argument("--hard-images", type=int, help="nearest-neighbour images per image (3)")
     n.add_argument("--warmup-steps", type=int, help="linear warm-up steps (50)")
+    n.add_argument(
+        "--lock-image",
+        action="store_true",
+        default=None,
+        help="train the text tower only on image embeddings computed once (much cheaper)",
+    )
     n.add_argument("--device", help="torch device (default: cuda when present)")
     p.add_argument(
         "--max-minutes", type=float,
@@ -102,7 +108,7 @@ def _negclip(args: argparse.Namespace) -> int:
 
     fields = (
         "init", "source", "root", "negatives", "n_train", "seed", "batch_size", "epochs", "lr",
-        "hard_images", "warmup_steps", "threads", "max_minutes", "device",
+        "hard_images", "warmup_steps", "lock_image", "threads", "max_minutes", "device",
     )  # fmt: skip
     given = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
     cfg = NegClipConfig(**given)

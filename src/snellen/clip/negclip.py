@@ -58,6 +58,9 @@ class NegClipConfig:
     weight_decay: float = 0.05
     warmup_steps: int = 50
     hard_images: int = 3
+    # train the text tower only, on image embeddings computed once (a locked image tower, as
+    # in LiT): the hard negative captions still shape the text side, at a fraction of the cost
+    lock_image: bool = False
     threads: int | None = None
     max_minutes: float | None = None
     device: str | None = None
@@ -345,6 +348,20 @@ class NegClipResult:
     history: list[dict[str, float]]
 
 
+def _image_params(backend: Backend) -> list[torch.nn.Parameter]:
+    model = backend.model
+    tower = getattr(model, "visual", None)
+    if tower is None:
+        tower = getattr(model, "vision_model", None)
+    if tower is None:
+        raise InputError(f"cannot find the image tower of {type(model).__name__} to lock")
+    params = list(tower.parameters())
+    projection = getattr(model, "visual_projection", None)
+    if projection is not None:
+        params += list(projection.parameters())
+    return params
+
+
 def _lr(step: int, total: int, cfg: NegClipConfig, time_progress: float) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -394,6 +411,20 @@ def finetune(
         f"{cfg.hard_images if neighbours else 0} hard negative images each "
         f"({time.monotonic() - t0:.0f} s)"
     )
+    locked = None
+    if cfg.lock_image:
+        with torch.no_grad():
+            backend.model.eval()
+            locked = torch.cat(
+                [
+                    F.normalize(
+                        backend.encode_images(backend.pixels(pairs.images[s : s + 256])), dim=-1
+                    )
+                    for s in range(0, len(pairs), 256)
+                ]
+            )
+        for p in _image_params(backend):
+            p.requires_grad_(False)
     params = [p for p in backend.model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     no_decay = [p for p in params if p.ndim < 2]
@@ -431,9 +462,11 @@ def finetune(
             backend.model.train()
             for group in opt.param_groups:
                 group["lr"] = _lr(step, total, cfg, time_progress)
-            image_emb = F.normalize(
-                backend.encode_images(backend.pixels(pairs.images[batch])), dim=-1
-            )
+            if locked is not None:
+                image_emb = locked[batch]
+            else:
+                pixels = backend.pixels(pairs.images[batch])
+                image_emb = F.normalize(backend.encode_images(pixels), dim=-1)
             text_emb = F.normalize(backend.encode_texts(captions), dim=-1)
             neg_emb = F.normalize(backend.encode_texts(negs), dim=-1) if negs else None
             loss = clip_loss(image_emb, text_emb, backend.logit_scale(), neg_emb)
