@@ -17,3 +17,4 @@ lint: setup
 bench: setup
 	.venv/bin/python benchmarks/render.py
 	.venv/bin/python benchmarks/score.py
+	.venv/bin/python benchmarks/eval.py

@@ -40,7 +40,11 @@ def fmt(values: list[float]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--negclip", help="a NegCLIP-tuned snellen-shapes checkpoint")
+    ap.add_argument(
+        "--negclip", action="append", default=[], metavar="NAME=FILE.pt",
+        help="a NegCLIP-tuned snellen-shapes checkpoint (repeat for several)",
+    )  # fmt: skip
+    ap.add_argument("--no-shuffles", action="store_true", help="skip the bag-of-words runs")
     ap.add_argument("--out", default="runs/eval-findings")
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--data-seeds", type=int, default=3)
@@ -57,8 +61,9 @@ def main() -> None:
     models = (
         {} if args.skip_base else {"snellen-shapes": load_scorer("snellen-shapes", device="cpu")}
     )
-    if args.negclip:
-        models["NegCLIP"] = load_scorer(f"snellen-shapes:{args.negclip}", device="cpu")
+    for spec in args.negclip:
+        label, _, path = spec.rpartition("=")
+        models[label or "NegCLIP"] = load_scorer(f"snellen-shapes:{path}", device="cpu")
     out = Path(args.out)
 
     def run(task: str, name: str, seed: int, data: object, label: str) -> None:
@@ -74,21 +79,35 @@ def main() -> None:
             data = build_dataset(name, n=args.n, seed=seed)
             for label in models:
                 run(task, name, seed, data, label)
-        for kind in SHUFFLES if "snellen-shapes" in models else ():
+        for kind in SHUFFLES if "snellen-shapes" in models and not args.no_shuffles else ():
             name = f"vad-retrieval:{kind}"
             data = build_dataset(name, n=args.n, seed=seed)
             run("retrieval", name, seed, data, "snellen-shapes")
         print(f"data seed {seed} done", flush=True)
 
     results: dict[tuple[str, str, str], list[float]] = {}
-    for label in ("snellen-shapes", "NegCLIP"):
-        if not (out / label).is_dir():
-            continue
+    labels = sorted(
+        (p.name for p in out.iterdir() if p.is_dir()), key=lambda m: (m != "snellen-shapes", m)
+    )
+    for label in labels:
         for r in load_results(out / label):
             for metric, value in r.metrics.items():
                 if value is not None:
                     results.setdefault((label, r.dataset, metric), []).append(value)
 
+    if ("snellen-shapes", "vad-retrieval:shuffle_trigrams", "image_retrieval_recall@1") in results:
+        bag_of_words(results)
+    print("\n### CLIP vs NegCLIP on VAD (%, mean ± sd over data seeds)\n")
+    print("| dataset | metric | chance | " + " | ".join(labels) + " |")
+    print("|---|---|---|" + "---|" * len(labels))
+    for _task, name, metric in SETS:
+        chance = results.get(("snellen-shapes", name, "chance"))
+        cells = [fmt(results[(label, name, metric)]) for label in labels]
+        ch = f"{100 * chance[0]:.0f}" if chance else "-"
+        print(f"| {name} | {metric} | {ch} | " + " | ".join(cells) + " |")
+
+
+def bag_of_words(results: dict[tuple[str, str, str], list[float]]) -> None:
     print("\n### Bag of words: snellen-shapes retrieval on VAD, captions shuffled (R@1, %)\n")
     print("| captions | text->image R@1 | image->text R@1 | text->image R@5 |")
     print("|---|---|---|---|")
@@ -103,16 +122,6 @@ def main() -> None:
             )
         ]
         print(f"| {kind or 'as written'} | " + " | ".join(cells) + " |")
-
-    print("\n### CLIP vs NegCLIP on VAD (%, mean ± sd over data seeds)\n")
-    labels = [m for m in ("snellen-shapes", "NegCLIP") if (out / m).is_dir()]
-    print("| dataset | metric | chance | " + " | ".join(labels) + " |")
-    print("|---|---|---|" + "---|" * len(labels))
-    for _task, name, metric in SETS:
-        chance = results.get(("snellen-shapes", name, "chance"))
-        cells = [fmt(results[(label, name, metric)]) for label in labels]
-        ch = f"{100 * chance[0]:.0f}" if chance else "-"
-        print(f"| {name} | {metric} | {ch} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
