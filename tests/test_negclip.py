@@ -67,15 +67,25 @@ def test_open_clip_finetunes_from_a_negclip_tsv(tmp_path):
     name, *_ = make_open_clip(tmp_path)
     tsv = _tsv(tmp_path)
     result = finetune(
-        NegClipConfig(init=name, source=str(tsv), root=str(tmp_path), n_train=8, batch_size=4,
-                      lr=1e-3, warmup_steps=1, device="cpu"),  # fmt: skip
+        NegClipConfig(
+            init=name,
+            source=str(tsv),
+            root=str(tmp_path),
+            n_train=8,
+            batch_size=4,
+            lr=1e-3,
+            warmup_steps=1,
+            device="cpu",
+        ),  # fmt: skip
         tmp_path / "tuned.pt",
         log=None,
     )
     assert result.steps == 2 and result.scorer and result.scorer.endswith("tuned.pt")
     tuned = load_scorer(result.scorer, device="cpu")
     before = load_scorer(name, device="cpu")
-    assert not torch.allclose(tuned.embed_texts(["a red circle"]), before.embed_texts(["a red circle"]))
+    assert not torch.allclose(
+        tuned.embed_texts(["a red circle"]), before.embed_texts(["a red circle"])
+    )
 
 
 def test_hf_clip_finetunes(tmp_path):
@@ -86,8 +96,16 @@ def test_hf_clip_finetunes(tmp_path):
     processor.save_pretrained(tmp_path / "base")
     tsv = _tsv(tmp_path, n=6)
     result = finetune(
-        NegClipConfig(init=f"hf-clip:{tmp_path / 'base'}", source=str(tsv), root=str(tmp_path),
-                      n_train=6, batch_size=3, lr=1e-3, warmup_steps=1, device="cpu"),  # fmt: skip
+        NegClipConfig(
+            init=f"hf-clip:{tmp_path / 'base'}",
+            source=str(tsv),
+            root=str(tmp_path),
+            n_train=6,
+            batch_size=3,
+            lr=1e-3,
+            warmup_steps=1,
+            device="cpu",
+        ),  # fmt: skip
         tmp_path / "tuned",
         log=None,
     )

@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="snellen-shapes", help="scorer (default snellen-shapes)")
     p.add_argument("--dataset", help="dataset name (see --list)")
     p.add_argument("--root", help="directory of an official-format dataset")
-    p.add_argument("--out", help="run: FILE.json or a directory; table: FILE.md|.csv|.parquet|.html")
+    p.add_argument(
+        "--out", help="run: FILE.json or a directory; table: FILE.md|.csv|.parquet|.html"
+    )
     p.add_argument("--batch-size", type=int, help="images / texts per batch (default: model's)")
     p.add_argument("--limit", type=int, help="evaluate only the first N cases")
     p.add_argument("--seed", type=int, default=0, help="data and perturbation seed (default 0)")
