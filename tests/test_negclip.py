@@ -120,3 +120,26 @@ def test_bad_tsv_and_model_say_what_to_do(tmp_path):
         finetune(NegClipConfig(source=str(bad), n_train=2), log=None)
     with pytest.raises(InputError, match="cannot fine-tune"):
         finetune(NegClipConfig(init="mystery-model"), log=None)
+
+
+def test_lock_image_trains_the_text_tower_only(tmp_path):
+    from snellen.clip.model import load_checkpoint
+    from snellen.score.shapes import shipped_weights
+
+    result = finetune(
+        NegClipConfig(n_train=16, batch_size=8, lock_image=True, warmup_steps=1, lr=1e-3),
+        tmp_path / "locked.pt",
+        log=None,
+    )
+    assert result.steps == 2
+    tuned, _, _ = load_checkpoint(str(tmp_path / "locked.pt"))
+    base, _, _ = load_checkpoint(str(shipped_weights()))
+    for (name, a), (_, b) in zip(
+        tuned.visual.state_dict().items(), base.visual.state_dict().items(), strict=True
+    ):
+        if a.is_floating_point():
+            assert torch.allclose(a, b), name
+    assert not all(
+        torch.allclose(a, b)
+        for a, b in zip(tuned.text.parameters(), base.text.parameters(), strict=True)
+    )
