@@ -18,3 +18,4 @@ bench: setup
 	.venv/bin/python benchmarks/render.py
 	.venv/bin/python benchmarks/score.py
 	.venv/bin/python benchmarks/dataset.py
+	.venv/bin/python benchmarks/eval.py

@@ -48,6 +48,9 @@ _API = {
     "build_vocab": "snellen.lens",  # snellen lens vocab
     "build_shapes_vqa": "snellen.lens",  # snellen lens shapes-data vqa
     "build_shapes_classify": "snellen.lens",  # snellen lens shapes-data classify
+    "evaluate": "snellen.evaluate",  # snellen eval
+    "build_eval_dataset": "snellen.evaluate",  # the datasets of snellen eval
+    "results_table": "snellen.evaluate",  # snellen eval table
 }
 
 __all__ = ["__version__", *_API]

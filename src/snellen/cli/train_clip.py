@@ -55,6 +55,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default {d['eval_gallery']})",
     )  # fmt: skip
     p.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    n = p.add_argument_group(
+        "NegCLIP fine-tuning",
+        "--negclip fine-tunes --init MODEL (snellen-shapes[:FILE], open-clip:ARCH:WEIGHTS, "
+        "hf-clip:DIR) with POS-swap hard negative captions and nearest-neighbour hard negative "
+        "images (see snellen.clip.negclip); SOURCE may also be a NegCLIP .tsv "
+        "(title, filepath, neg_caption, neg_image) with its images under --root",
+    )
+    n.add_argument("--negclip", action="store_true", help="fine-tune the NegCLIP way")
+    n.add_argument("--init", help="model to start from (default snellen-shapes)")
+    n.add_argument("--root", help="image folder of a .tsv source")
+    n.add_argument(
+        "--negatives",
+        choices=("auto", "pos"),
+        help="auto: a .tsv's own negatives, else POS swaps (default); pos: always POS swaps",
+    )
+    n.add_argument("--hard-images", type=int, help="nearest-neighbour images per image (3)")
+    n.add_argument("--warmup-steps", type=int, help="linear warm-up steps (50)")
+    n.add_argument(
+        "--lock-image",
+        action="store_true",
+        default=None,
+        help="train the text tower only on image embeddings computed once (much cheaper)",
+    )
+    n.add_argument("--device", help="torch device (default: cuda when present)")
     p.add_argument(
         "--max-minutes", type=float,
         help="wall-clock budget for the whole run; the schedule anneals to fit it",
@@ -63,6 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.negclip or args.init:
+        return _negclip(args)
     from snellen.clip import TrainConfig, train_clip
 
     fields = (
@@ -74,4 +100,20 @@ def run(args: argparse.Namespace) -> int:
     command = "snellen " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = train_clip(cfg, args.out, command=command)
     print(f"wrote {result.path} ({result.steps} steps, {result.seconds / 60:.1f} min)")
+    return 0
+
+
+def _negclip(args: argparse.Namespace) -> int:
+    from snellen.clip.negclip import NegClipConfig, finetune
+
+    fields = (
+        "init", "source", "root", "negatives", "n_train", "seed", "batch_size", "epochs", "lr",
+        "hard_images", "warmup_steps", "lock_image", "threads", "max_minutes", "device",
+    )  # fmt: skip
+    given = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
+    cfg = NegClipConfig(**given)
+    command = "snellen " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    result = finetune(cfg, args.out, command=command)
+    print(f"wrote {result.path} ({result.steps} steps, {result.seconds / 60:.1f} min); "
+          f"evaluate it as {result.scorer}")  # fmt: skip
     return 0

@@ -7,7 +7,7 @@ batches of ``batch_size`` on the scorer's device (CUDA when present, unless told
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -58,6 +58,20 @@ class Scorer(ABC):
             for i in range(0, len(texts), self.batch_size)
         ]
         return F.normalize(torch.cat(out), dim=-1) if out else torch.zeros(0, self.dim)
+
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor] | None:
+        """A picklable function turning one PIL image into this scorer's pixel tensor, so
+        images can be decoded and resized in data-loader worker processes (then embed them
+        with :meth:`embed_pixels`); None when the scorer only takes PIL images."""
+        return None
+
+    def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} takes PIL images only")
+
+    @torch.no_grad()
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """L2-normalised embeddings [N, D] of a batch made by :meth:`image_transform`."""
+        return F.normalize(self._encode_pixels(pixels.to(self.device)).float().cpu(), dim=-1)
 
     def similarity(self, images: Sequence[Image.Image], texts: Sequence[str]) -> torch.Tensor:
         """Cosine similarities [len(images), len(texts)]."""

@@ -3,6 +3,8 @@ online, a local directory (``save_pretrained`` output) when offline."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +63,21 @@ class HFClipScorer(Scorer):
         pixels = inputs["pixel_values"].to(self.device, self.model.dtype)
         return self._features(self.model.get_image_features(pixel_values=pixels))
 
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        return partial(_pixels, image_processor=self.processor.image_processor)
+
+    def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self._features(
+            self.model.get_image_features(pixel_values=pixels.to(self.model.dtype))
+        )
+
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:
         inputs = self.processor(
             text=texts, padding=self._padding, truncation=True, return_tensors="pt"
         )
         inputs = {k: v.to(self.device) for k, v in inputs.items() if k != "pixel_values"}
         return self._features(self.model.get_text_features(**inputs))
+
+
+def _pixels(image: Image.Image, image_processor: Any) -> torch.Tensor:
+    return image_processor(images=_to_rgb([image]), return_tensors="pt")["pixel_values"][0]

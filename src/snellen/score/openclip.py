@@ -7,7 +7,10 @@ open_clip's own schemas."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image
@@ -63,5 +66,17 @@ class OpenClipScorer(Scorer):
         pixels = torch.stack([self.preprocess(on_white(im)) for im in images])
         return self.model.encode_image(pixels.to(self.device))
 
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        return partial(_pixels, preprocess=self.preprocess)
+
+    def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_image(pixels)
+
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:
         return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+
+def _pixels(image: Image.Image, preprocess: Any) -> torch.Tensor:
+    from snellen.clip.model import to_rgb_on_white
+
+    return preprocess(to_rgb_on_white(image))

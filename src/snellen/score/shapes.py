@@ -6,6 +6,8 @@ shapes level, and a weak, clearly labelled stand-in for objects and scenes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -54,5 +56,17 @@ class ShapesScorer(Scorer):
 
         return self.model.visual(preprocess(images, self.image_size).to(self.device))
 
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        return partial(_pixels, size=self.image_size)
+
+    def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.model.visual(pixels)
+
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:
         return self.model.text(self.tokenizer(texts).to(self.device))
+
+
+def _pixels(image: Image.Image, size: int) -> torch.Tensor:
+    from snellen.clip.model import preprocess
+
+    return preprocess([image], size)[0].contiguous()

@@ -1,0 +1,499 @@
+"""NegCLIP fine-tuning (Yuksekgonul et al., ICLR 2023) of an existing image-text model.
+
+The recipe of the ARO repository: every batch gains (1) one hard negative caption per image,
+made by swapping two words of the same part of speech in its caption (nouns, adjectives,
+adverbs or verbs), which join the image-to-text logits as extra columns; and (2) hard
+negative images: for each image, one of its K nearest neighbours (by the starting model's
+image embeddings; K = 3 as in the released data) joins the batch with its own caption, so
+the model must tell near-duplicates apart. Everything else is CLIP's loss
+(:func:`snellen.clip.loss.clip_loss`), a linear warm-up and a cosine schedule.
+
+Models: ``snellen-shapes[:PATH]`` (snellen's own; on the CPU in minutes),
+``open-clip:ARCH:WEIGHTS`` and ``hf-clip:DIR`` (the GPU is used when present). Caption
+sources: ``shapes`` (VAD training pairs; held-out shape-colour combinations are never
+trained on), a pairs ``.jsonl``, a WebDataset ``.tar``, a check-up run directory, or a
+NegCLIP ``.tsv`` (``title``, ``filepath``, ``neg_caption``, ``neg_image`` columns, as the
+shipped ``coco_val_negclip.tsv``; images under ``root``), whose own negatives are used.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from snellen.clip.data import Pairs, collect, load_pairs
+from snellen.clip.loss import MAX_LOGIT_SCALE, clip_loss
+from snellen.errors import InputError
+
+SWAP_TAGS = {
+    "noun": ("NN", "NNS", "NNP", "NNPS"),
+    "adjective": ("JJ", "JJR", "JJS"),
+    "adverb": ("RB", "RBR", "RBS"),
+    "verb": ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ"),
+}
+
+
+@dataclass(frozen=True)
+class NegClipConfig:
+    init: str = "snellen-shapes"
+    source: str = "shapes"
+    root: str | None = None  # image folder of a .tsv source
+    negatives: str = "auto"  # auto (the source's own if it has them, else pos) | pos
+    n_train: int = 8000
+    seed: int = 0
+    batch_size: int = 128
+    epochs: float = 1.0
+    lr: float = 1e-4
+    weight_decay: float = 0.05
+    warmup_steps: int = 50
+    hard_images: int = 3
+    # train the text tower only, on image embeddings computed once (a locked image tower, as
+    # in LiT): the hard negative captions still shape the text side, at a fraction of the cost
+    lock_image: bool = False
+    threads: int | None = None
+    max_minutes: float | None = None
+    device: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- hard negative captions
+
+
+def swap_negatives(
+    caption: str, tags: Sequence[tuple[str, str]], rng: random.Random, k: int = 3
+) -> list[str]:
+    """Up to ``k`` distinct captions made from ``caption`` by swapping two different words of
+    the same part of speech (``tags``: (token, Penn tag) pairs of the caption)."""
+    words = [w for w, _ in tags]
+    out: list[str] = []
+    kinds = list(SWAP_TAGS)
+    rng.shuffle(kinds)
+    for _attempt in range(4 * k):
+        for kind in kinds:
+            idx = [i for i, (_, t) in enumerate(tags) if t in SWAP_TAGS[kind]]
+            pairs = [
+                (a, b) for a in idx for b in idx if a < b and words[a].lower() != words[b].lower()
+            ]
+            if not pairs:
+                continue
+            a, b = rng.choice(pairs)
+            swapped = list(words)
+            swapped[a], swapped[b] = swapped[b], swapped[a]
+            text = _detokenize(swapped)
+            if text != _detokenize(words) and text not in out:
+                out.append(text)
+            if len(out) >= k:
+                return out
+    return out
+
+
+def _detokenize(tokens: Sequence[str]) -> str:
+    text = " ".join(tokens)
+    for p in (" ,", " .", " !", " ?", " ;", " :", " 's", " n't"):
+        text = text.replace(p, p[1:])
+    return text
+
+
+def pos_negatives(captions: Sequence[str], seed: int, k: int = 3) -> list[list[str]]:
+    """POS-swap hard negatives for every caption (tagged in one batch by the same spaCy
+    tagger as the order perturbations)."""
+    from snellen.clip.pos import pos_tags
+
+    rng = random.Random(seed)
+    return [swap_negatives(c, t, rng, k) for c, t in zip(captions, pos_tags(captions), strict=True)]
+
+
+# ---------------------------------------------------------------- models
+
+
+class Backend:
+    """One model family: pixels from uint8 images, text and image embeddings with gradients,
+    the learnable temperature, and how to save the tuned model so the scorer loads it."""
+
+    model: Any
+    image_size: int
+    device: torch.device
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def logit_scale(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        """Write the model; returns the scorer name that loads it."""
+        raise NotImplementedError
+
+
+class ShapesBackend(Backend):
+    def __init__(self, path: str | None, device: torch.device) -> None:
+        from snellen.clip.model import load_checkpoint
+        from snellen.score.shapes import shipped_weights
+
+        self.path = path or str(shipped_weights())
+        self.model, self.tokenizer, self.info = load_checkpoint(self.path)
+        self.device = device
+        self.model.to(device)
+        self.image_size = self.model.config.image_size
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        return images.float().div_(127.5).sub_(1.0)
+
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.model.visual(pixels.to(self.device))
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.model.text(self.tokenizer(texts).to(self.device))
+
+    def logit_scale(self) -> torch.Tensor:
+        return self.model.logit_scale
+
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        from snellen.clip.model import save_checkpoint
+
+        self.model.cpu()
+        save_checkpoint(str(out), self.model, self.tokenizer, {**info, "init_info": self.info})
+        return f"snellen-shapes:{out}"
+
+
+def _pil(images: torch.Tensor) -> list[Image.Image]:
+    arr = images.permute(0, 2, 3, 1).cpu().numpy()
+    return [Image.fromarray(a) for a in arr]
+
+
+class OpenClipBackend(Backend):
+    def __init__(self, spec: str, device: torch.device) -> None:
+        import open_clip
+
+        from snellen.score.openclip import parse_spec
+
+        arch, pretrained = parse_spec(spec)
+        if arch.endswith(".json"):
+            config = Path(arch)
+            if not config.exists():
+                raise InputError(f"open_clip model config {config} does not exist")
+            open_clip.add_model_config(config)
+            arch = config.stem
+        self.arch = arch
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            arch, pretrained=pretrained, device=device
+        )
+        self.model, self.preprocess = model, preprocess
+        self.tokenizer = open_clip.get_tokenizer(arch)
+        self.device = device
+        size = model.visual.image_size
+        self.image_size = int(size[0] if isinstance(size, tuple | list) else size)
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self.preprocess(im) for im in _pil(images)])
+
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_image(pixels.to(self.device))
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+    def logit_scale(self) -> torch.Tensor:
+        return self.model.logit_scale
+
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        torch.save(self.model.state_dict(), out)
+        return f"open-clip:{self.arch}:{out}"
+
+
+class HFBackend(Backend):
+    def __init__(self, model_id: str, device: torch.device) -> None:
+        from transformers import AutoModel, AutoProcessor
+
+        local = Path(model_id).exists()
+        self.model = AutoModel.from_pretrained(model_id, local_files_only=local).to(device)
+        self.processor = AutoProcessor.from_pretrained(model_id, local_files_only=local)
+        self.device = device
+        self.image_size = int(self.model.config.vision_config.image_size)
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        return self.processor(images=_pil(images), return_tensors="pt")["pixel_values"]
+
+    @staticmethod
+    def _features(out: Any) -> torch.Tensor:
+        return out if isinstance(out, torch.Tensor) else out.pooler_output
+
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self._features(self.model.get_image_features(pixel_values=pixels.to(self.device)))
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        inputs = self.processor(text=texts, padding=True, truncation=True, return_tensors="pt")
+        inputs = {k: v.to(self.device) for k, v in inputs.items() if k != "pixel_values"}
+        return self._features(self.model.get_text_features(**inputs))
+
+    def logit_scale(self) -> torch.Tensor:
+        return self.model.logit_scale
+
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        self.model.save_pretrained(out)
+        self.processor.save_pretrained(out)
+        return f"hf-clip:{out}"
+
+
+def load_backend(name: str, device: torch.device) -> Backend:
+    prefix, _, arg = name.partition(":")
+    if prefix == "snellen-shapes":
+        return ShapesBackend(arg or None, device)
+    if prefix == "open-clip":
+        if not arg:
+            raise InputError("--init open-clip needs ARCH:WEIGHTS, e.g. open-clip:ViT-B-32:openai")
+        return OpenClipBackend(arg, device)
+    if prefix == "hf-clip":
+        if not arg:
+            raise InputError("--init hf-clip needs a model: hf-clip:DIR or hf-clip:HUB_ID")
+        return HFBackend(arg, device)
+    if Path(name).suffix == ".pt" and Path(name).exists():
+        return ShapesBackend(name, device)
+    raise InputError(
+        f"cannot fine-tune {name!r}: use snellen-shapes[:FILE.pt], open-clip:ARCH:WEIGHTS or "
+        "hf-clip:DIR"
+    )
+
+
+# ---------------------------------------------------------------- data
+
+
+def tsv_pairs(
+    path: str | Path, root: str | Path | None, size: int, n: int | None
+) -> tuple[Pairs, list[list[int]]]:
+    """A NegCLIP TSV (``title``, ``filepath``, ``neg_caption``, ``neg_image``): the pairs with
+    the file's negative captions, and each row's hard negative images (row numbers)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            f"{path} not found: a NegCLIP .tsv with title, filepath, neg_caption, neg_image"
+        )
+    base = Path(root) if root else path.parent
+    items, negatives, neighbours = [], [], []
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        need = {"title", "filepath", "neg_caption", "neg_image"}
+        if not reader.fieldnames or not need <= set(reader.fieldnames):
+            raise InputError(f"{path}: needs the columns {', '.join(sorted(need))} (tab-separated)")
+        for line, row in enumerate(reader, 2):
+            image = base / row["filepath"]
+            if not image.exists():
+                raise InputError(
+                    f"{path}:{line}: image {image} not found; pass the image folder as --root"
+                )
+            try:
+                negs = [str(x) for x in ast.literal_eval(row["neg_caption"])]
+                nbrs = [int(x) for x in ast.literal_eval(row["neg_image"])]
+            except (ValueError, SyntaxError) as e:
+                raise InputError(
+                    f"{path}:{line}: neg_caption / neg_image must be Python lists ({e})"
+                ) from None
+            items.append((str(line - 2), Image.open(image), row["title"]))
+            negatives.append(negs)
+            neighbours.append(nbrs)
+            if n is not None and len(items) >= n:
+                break
+    pairs = collect(items, size)
+    pairs.negatives = negatives
+    count = len(pairs)
+    return pairs, [[j for j in nb if j < count] for nb in neighbours]
+
+
+@torch.no_grad()
+def nearest_images(backend: Backend, pairs: Pairs, k: int, batch: int = 256) -> list[list[int]]:
+    """Each image's ``k`` nearest other images by the starting model's embeddings."""
+    backend.model.eval()
+    emb = torch.cat(
+        [
+            F.normalize(
+                backend.encode_images(backend.pixels(pairs.images[s : s + batch])).float(), dim=-1
+            ).cpu()
+            for s in range(0, len(pairs), batch)
+        ]
+    )
+    sim = emb @ emb.t()
+    sim.fill_diagonal_(-float("inf"))
+    k = min(k, max(0, len(pairs) - 1))
+    return sim.topk(k, dim=1).indices.tolist() if k else [[] for _ in range(len(pairs))]
+
+
+# ---------------------------------------------------------------- training
+
+
+@dataclass
+class NegClipResult:
+    path: Path | None
+    scorer: str | None
+    steps: int
+    seconds: float
+    history: list[dict[str, float]]
+
+
+def _image_params(backend: Backend) -> list[torch.nn.Parameter]:
+    model = backend.model
+    tower = getattr(model, "visual", None)
+    if tower is None:
+        tower = getattr(model, "vision_model", None)
+    if tower is None:
+        raise InputError(f"cannot find the image tower of {type(model).__name__} to lock")
+    params = list(tower.parameters())
+    projection = getattr(model, "visual_projection", None)
+    if projection is not None:
+        params += list(projection.parameters())
+    return params
+
+
+def _lr(step: int, total: int, cfg: NegClipConfig, time_progress: float) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = max((step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps), time_progress)
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def finetune(
+    cfg: NegClipConfig,
+    out: str | Path | None = None,
+    *,
+    log: Callable[[str], None] | None = print,
+    command: str | None = None,
+) -> NegClipResult:
+    """Fine-tune ``cfg.init`` the NegCLIP way (see the module doc) and save it to ``out``."""
+    t0 = time.monotonic()
+    say = log or (lambda _m: None)
+    if log is print:
+        say = _say
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    backend = load_backend(cfg.init, device)
+    size = backend.image_size
+    neighbours: list[list[int]] | None = None
+    if cfg.source.endswith(".tsv"):
+        pairs, neighbours = tsv_pairs(cfg.source, cfg.root, size, cfg.n_train)
+    else:
+        pairs = load_pairs(cfg.source, cfg.n_train, cfg.seed, size, "train")
+    if cfg.negatives == "pos" or pairs.negatives is None or cfg.source == "shapes":
+        # the NegCLIP recipe: POS swaps, never the generator's exact negatives
+        negatives = pos_negatives(pairs.captions, cfg.seed)
+    elif cfg.negatives == "auto":
+        negatives = pairs.negatives
+    else:
+        raise InputError(f"--negatives {cfg.negatives!r}: use auto or pos")
+    if neighbours is None or not any(neighbours):
+        neighbours = nearest_images(backend, pairs, cfg.hard_images) if cfg.hard_images else None
+    have_neg = sum(1 for n in negatives if n)
+    say(
+        f"data: {len(pairs)} pairs, {have_neg} with hard negative captions, "
+        f"{cfg.hard_images if neighbours else 0} hard negative images each "
+        f"({time.monotonic() - t0:.0f} s)"
+    )
+    locked = None
+    if cfg.lock_image:
+        with torch.no_grad():
+            backend.model.eval()
+            locked = torch.cat(
+                [
+                    F.normalize(
+                        backend.encode_images(backend.pixels(pairs.images[s : s + 256])), dim=-1
+                    )
+                    for s in range(0, len(pairs), 256)
+                ]
+            )
+        for p in _image_params(backend):
+            p.requires_grad_(False)
+    params = [p for p in backend.model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]
+    no_decay = [p for p in params if p.ndim < 2]
+    opt = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+    )
+    steps_per_epoch = max(1, len(pairs) // cfg.batch_size)
+    total = max(1, int(cfg.epochs * steps_per_epoch))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    t_train = time.monotonic()
+    budget = None if cfg.max_minutes is None else max(1.0, 60 * cfg.max_minutes - (t_train - t0))
+    history: list[dict[str, float]] = []
+    step, running = 0, 0.0
+    while step < total:
+        order = torch.randperm(len(pairs), generator=gen)
+        for b in range(steps_per_epoch):
+            time_progress = 0.0 if budget is None else (time.monotonic() - t_train) / budget
+            if step >= total or time_progress >= 1.0:
+                total = step
+                break
+            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist()
+            batch = list(idx)
+            if neighbours is not None:
+                extra = [rng.choice(neighbours[i]) for i in idx if neighbours[i]]
+                batch = list(dict.fromkeys(batch + extra))
+            captions = [pairs.captions[i] for i in batch]
+            negs = [rng.choice(negatives[i]) for i in batch if negatives[i]]
+            # two captions that read the same would be false negatives of each other
+            negs = [t for t in dict.fromkeys(negs) if t not in set(captions)]
+            backend.model.train()
+            for group in opt.param_groups:
+                group["lr"] = _lr(step, total, cfg, time_progress)
+            if locked is not None:
+                image_emb = locked[batch]
+            else:
+                pixels = backend.pixels(pairs.images[batch])
+                image_emb = F.normalize(backend.encode_images(pixels), dim=-1)
+            text_emb = F.normalize(backend.encode_texts(captions), dim=-1)
+            neg_emb = F.normalize(backend.encode_texts(negs), dim=-1) if negs else None
+            loss = clip_loss(image_emb, text_emb, backend.logit_scale(), neg_emb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                backend.logit_scale().clamp_(0, MAX_LOGIT_SCALE)
+            running = loss.item() if step == 0 else 0.95 * running + 0.05 * loss.item()
+            step += 1
+            if step % 25 == 0 or step == total:
+                entry = {
+                    "step": step,
+                    "loss": round(running, 4),
+                    "seconds": round(time.monotonic() - t0, 1),
+                }
+                history.append(entry)
+                say(f"step {step}/{total} loss {running:.3f} ({entry['seconds']:.0f} s)")
+    backend.model.eval()
+    seconds = time.monotonic() - t0
+    path, scorer = None, None
+    if out is not None:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        info = {"negclip_config": cfg.to_dict(), "steps": step, "seconds": round(seconds, 1),
+                "history": history, "torch": str(torch.__version__), "command": command,
+                "examples": [[pairs.captions[i], negatives[i][:1]] for i in range(min(3, len(pairs)))]}  # fmt: skip
+        scorer = backend.save(path, info)
+        say(f"wrote {path} (load it as {scorer})")
+    return NegClipResult(path, scorer, step, seconds, history)

@@ -1,0 +1,156 @@
+"""What an evaluation dataset is made of: image sources that load in a worker process, and
+the three shapes of test set the tasks take (classification, retrieval, caption selection).
+
+An :class:`ImageSource` is a small picklable description of one image (a file with an
+optional crop box, one of snellen's reference SVG programs, or raw pixels), so the data
+loader's worker processes decode, crop, render and resize, and only pixel tensors travel
+back to the process that runs the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from snellen.errors import InputError
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """One image: ``path`` (cropped to ``bbox`` = x, y, w, h when given), ``svg`` (a
+    reference program, rasterised at ``render_size``) or ``raw`` (mode, width, height, bytes)."""
+
+    path: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    svg: str | None = None
+    raw: tuple[str, int, int, bytes] | None = None
+
+    def load(self, render_size: int = 224) -> Image.Image:
+        if self.svg is not None:
+            from snellen.clip.data import render_svg_reference
+
+            return render_svg_reference(self.svg, render_size).convert("RGB")
+        if self.raw is not None:
+            mode, w, h, data = self.raw
+            return Image.frombytes(mode, (w, h), data).convert("RGB")
+        assert self.path is not None
+        with Image.open(self.path) as im:
+            image = im.convert("RGB")
+        if self.bbox is not None:
+            left, top, width, height = self.bbox
+            image = image.crop((left, top, left + width, top + height))
+        return image
+
+    def describe(self) -> str:
+        return self.path or ("<svg>" if self.svg is not None else "<pixels>")
+
+
+@dataclass
+class Classification:
+    """Images with one class label each, the class names, and the prompt templates
+    (``{c}`` stands for a class name) whose text embeddings are averaged per class."""
+
+    images: list[ImageSource]
+    labels: list[int]
+    classnames: list[str]
+    templates: list[str]
+    info: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def take(self, n: int) -> Classification:
+        return Classification(
+            self.images[:n], self.labels[:n], self.classnames, self.templates, self.info
+        )
+
+
+@dataclass
+class Retrieval:
+    """Images, each with one or more captions that describe it (COCO has five)."""
+
+    images: list[ImageSource]
+    captions: list[list[str]]
+    info: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def take(self, n: int) -> Retrieval:
+        return Retrieval(self.images[:n], self.captions[:n], self.info)
+
+
+@dataclass
+class Selection:
+    """Image-caption selection (ARO, SugarCrepe): each image has candidate captions, and
+    ``answer[i]`` is the index of the true one in ``options(seed)[i]``. Candidates keep the
+    reference code's order, since a tie goes to the first candidate (argmax), as there.
+
+    ``group[i]`` names the breakdown a case belongs to (relation, attribute pair,
+    perturbation set); ``metric`` is ``accuracy`` (over all cases) or ``macro`` (the mean of
+    per-group accuracies, over groups with at least ``min_count`` cases and not in
+    ``drop_groups``). ``draw`` regenerates random candidates for another seed (order
+    perturbations); it is None when the candidates are fixed."""
+
+    images: list[ImageSource]
+    candidates: list[list[str]]
+    answer: list[int]
+    group: list[str]
+    metric: str = "accuracy"
+    min_count: int = 1
+    drop_groups: frozenset[str] = frozenset()
+    chance: float | None = None
+    draw: Callable[[int], list[list[str]]] | None = None
+    info: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def options(self, seed: int) -> list[list[str]]:
+        return self.candidates if self.draw is None else self.draw(seed)[: len(self.images)]
+
+    def take(self, n: int) -> Selection:
+        draw = self.draw
+        return Selection(
+            self.images[:n], self.candidates[:n], self.answer[:n], self.group[:n], self.metric,
+            self.min_count, self.drop_groups, self.chance,
+            None if draw is None else (lambda seed: draw(seed)[:n]), self.info,
+        )  # fmt: skip
+
+
+Dataset = Classification | Retrieval | Selection
+
+
+def require_file(path: Path, what: str, fix: str) -> Path:
+    """``path`` when it exists; else an InputError naming it, what it should be and the fix."""
+    if not path.exists():
+        raise InputError(f"{path} not found: expected {what}; {fix}")
+    return path
+
+
+def read_json(path: Path, what: str, fix: str) -> object:
+    import json
+
+    require_file(path, what, fix)
+    try:
+        with path.open(encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON ({e}); expected {what}") from None
+
+
+def raw_source(image: Image.Image) -> ImageSource:
+    image = image.convert("RGB")
+    return ImageSource(raw=("RGB", image.width, image.height, image.tobytes()))
+
+
+def require_root(root: Path | None, name: str) -> Path:
+    if root is None:
+        raise InputError(f"{name} reads its files from a directory: pass --root DIR")
+    if not root.is_dir():
+        raise InputError(
+            f"{root} is not a directory; pass the folder holding {name}'s files as --root"
+        )
+    return root

@@ -1,0 +1,197 @@
+"""One evaluation run: resolve the task, the dataset and the model by name, embed, score,
+and write one JSON record (:class:`EvalResult`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from snellen.errors import InputError
+from snellen.evaluate.anchors import anchors_for
+from snellen.evaluate.data import Classification, Dataset, Retrieval, Selection
+from snellen.evaluate.datasets import DATASETS, build_dataset
+from snellen.evaluate.records import EvalResult
+from snellen.registry import Registry
+from snellen.score.base import Scorer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    evaluate: (
+        Any  # the task module's evaluate(scorer, dataset, batch_size, workers, seeds, progress)
+    )
+    takes: type
+
+
+TASKS: Registry[TaskEntry] = Registry("task")
+TASKS.register(
+    "zeroshot",
+    TaskEntry("snellen.evaluate.tasks.zeroshot:evaluate", Classification),
+    help="zero-shot classification with prompt templates: top-1/top-5, mean per-class recall",
+    aliases=("zeroshot_classification",),
+)
+TASKS.register(
+    "retrieval",
+    TaskEntry("snellen.evaluate.tasks.retrieval:evaluate", Retrieval),
+    help="image-text retrieval: recall@1/5/10 in both directions",
+    aliases=("zeroshot_retrieval",),
+)
+TASKS.register(
+    "aro",
+    TaskEntry("snellen.evaluate.tasks.aro:evaluate", Selection),
+    help="image-caption selection (ARO, SugarCrepe): the true caption against false ones",
+    aliases=("image_caption_selection",),
+)
+
+DEFAULT_SEEDS = 5
+
+
+def _task_fn(entry: TaskEntry) -> Any:
+    target = entry.evaluate
+    if isinstance(target, str):
+        import importlib
+
+        module, _, attr = target.partition(":")
+        target = getattr(importlib.import_module(module), attr)
+    return target
+
+
+def evaluate(
+    task: str,
+    model: str | Scorer,
+    dataset: str,
+    root: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    batch_size: int | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    n_seeds: int = DEFAULT_SEEDS,
+    n: int = 500,
+    split: str = "heldout",
+    classnames: str | Path | None = None,
+    workers: int | None = None,
+    device: str | None = None,
+    progress: bool = True,
+    data: Dataset | None = None,
+) -> EvalResult:
+    """Evaluate ``model`` (a scorer name as ``snellen score`` takes, or a loaded scorer) on
+    ``task`` over ``dataset`` and return the record; write it as JSON to ``out`` (a file, or
+    a directory that gets one file per run). ``seed`` seeds the generated datasets and the
+    first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
+    the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
+    ``data``: the dataset already built by :func:`build_dataset` (``dataset`` then only names
+    it), to evaluate several models on one set without building it again."""
+    from snellen import __version__
+    from snellen.score import load_scorer
+
+    t0 = time.monotonic()
+    entry = TASKS.get(task)
+    task_name = TASKS.canonical(task)
+    dataset_entry, _ = DATASETS.resolve(dataset)
+    if isinstance(model, str):
+        scorer = load_scorer(model, **({"device": device} if device else {}))
+    else:
+        scorer = model
+    if batch_size:
+        scorer.batch_size = batch_size
+    if data is None:
+        data = build_dataset(
+            dataset, root, limit=limit, seed=seed, n=n, split=split, classnames=classnames
+        )
+    if not isinstance(data, entry.takes):
+        raise InputError(
+            f"dataset {dataset!r} is a {type(data).__name__.lower()} set; task {task_name!r} "
+            f"needs a {entry.takes.__name__.lower()} set (try task {dataset_entry.task!r})"
+        )
+    if len(data) == 0:
+        raise InputError(f"dataset {dataset!r} has no cases (check --root and --limit)")
+    seeds = list(range(seed, seed + max(1, n_seeds)))
+    output = _task_fn(entry)(scorer, data, scorer.batch_size, workers, seeds, progress)
+    if output.counts.get("images", output.counts.get("cases", 1)) == 0:
+        raise InputError(
+            f"dataset {dataset!r}: none of its {len(data)} images could be read; first error: "
+            f"{next(iter(output.skipped.values()), '?')}"
+        )
+    labels = dict(getattr(scorer, "labels", {}))
+    published = bool(labels.get("standard")) and dataset_entry.published
+    anchors = [
+        {"model": a.model, "metric": a.metric, "value": a.value, "source": a.source}
+        for a in anchors_for(scorer.name, DATASETS.canonical(dataset.partition(":")[0]))
+    ] if published else []  # fmt: skip
+    arch, _, pretrained = scorer.name.partition(":")
+    result = EvalResult(
+        task=task_name,
+        dataset=dataset,
+        model=scorer.name,
+        pretrained=pretrained,
+        metrics=output.metrics,
+        comparable_with_published=published,
+        model_labels=labels,
+        breakdown=output.breakdown,
+        counts=output.counts,
+        skipped=[f"{i}: {why}" for i, why in list(output.skipped.items())[:100]],
+        published=anchors,
+        seconds=round(time.monotonic() - t0, 3),
+        seed=seed,
+        seeds=output.seeds,
+        options={
+            "limit": limit,
+            "n": n,
+            "split": split,
+            "batch_size": batch_size,
+            "root": str(root) if root else None,
+        },  # fmt: skip
+        snellen_version=__version__,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    if out is not None:
+        write_result(result, out)
+    return result
+
+
+def result_path(result: EvalResult, out: str | Path) -> Path:
+    """``out`` itself for a ``.json`` name, else ``out/TASK__DATASET__MODEL__SEED.json``."""
+    out = Path(out)
+    if out.suffix == ".json":
+        return out
+    stem = "__".join([result.task, result.dataset, result.model, str(result.seed)])
+    return out / (re.sub(r"[^A-Za-z0-9_.=-]+", "-", stem).strip("-") + ".json")
+
+
+def write_result(result: EvalResult, out: str | Path) -> Path:
+    """Write the record as JSON, atomically (a temporary file renamed into place)."""
+    path = result_path(result, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(result.to_row(), indent=2, allow_nan=False, default=str) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_results(path: str | Path) -> list[EvalResult]:
+    """Every run record in a directory (recursively) or one JSON file."""
+    p = Path(path)
+    files = sorted(p.rglob("*.json")) if p.is_dir() else [p]
+    if not files or not files[0].exists():
+        raise InputError(f"{path}: no evaluation JSON files found (write them with --out)")
+    out = []
+    for f in files:
+        try:
+            row = json.loads(f.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise InputError(f"{f}: not valid JSON ({e})") from None
+        if isinstance(row, dict) and {"task", "dataset", "model", "metrics"} <= set(row):
+            out.append(EvalResult.from_row(row))
+    if not out:
+        raise InputError(f"{path}: none of the JSON files is an evaluation result")
+    return out

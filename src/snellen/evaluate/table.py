@@ -1,0 +1,91 @@
+"""Many runs, one table: ``snellen eval table DIR`` (Markdown, CSV, Parquet, or a
+self-contained HTML page in the report's style)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from snellen.errors import InputError
+from snellen.evaluate.run import load_results
+
+
+def results_table(path: str | Path) -> Any:
+    """A pandas DataFrame, one row per run: task, dataset, model, the headline metric, every
+    metric as a column, counts, seeds, seconds, and the published value when there is one."""
+    import pandas as pd
+
+    rows = []
+    for r in load_results(path):
+        name, value = r.main_metric()
+        row: dict[str, Any] = {
+            "task": r.task,
+            "dataset": r.dataset,
+            "model": r.model,
+            "metric": name,
+            "value": value,
+            "published": r.published[0]["value"] if r.published else None,
+            "comparable": r.comparable_with_published,
+            "n": r.counts.get("cases", r.counts.get("images")),
+            "skipped": r.counts.get("skipped", 0),
+            "seeds": len(r.seeds) or 1,
+            "seconds": r.seconds,
+        }
+        row.update({f"m:{k}": v for k, v in r.metrics.items()})
+        rows.append(row)
+    df = pd.DataFrame(rows).sort_values(["task", "dataset", "model"]).reset_index(drop=True)
+    df.attrs["source"] = str(path)
+    return df
+
+
+def to_markdown(df: Any) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        cells = []
+        for v in row.tolist():
+            if isinstance(v, float):
+                cells.append("" if v != v else f"{v:.4f}")
+            else:
+                cells.append("" if v is None else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(df: Any, out: str | Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        df.to_csv(out, index=False)
+    elif out.suffix == ".parquet":
+        df.to_parquet(out, index=False)
+    elif out.suffix in (".md", ".markdown"):
+        out.write_text(to_markdown(df), encoding="utf-8")
+    elif out.suffix in (".html", ".htm"):
+        out.write_text(to_html(df, load_results(df.attrs["source"])), encoding="utf-8")
+    else:
+        raise InputError(f"{out}: write the table as .md, .csv, .parquet or .html")
+    return out
+
+
+def to_html(df: Any, results: list[Any]) -> str:
+    """One self-contained page: the runs table, then each run's breakdown."""
+    from snellen.report.html import _CSS, esc, table
+
+    cols = [c for c in df.columns if not c.startswith("m:")]
+    parts = [
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+        f"<title>snellen eval</title><style>{_CSS}</style></head><body>",
+        "<h1>snellen eval</h1>",
+        f'<p class="sub">{len(df)} runs from {esc(df.attrs.get("source", ""))}; numbers of '
+        "models that are not standard published ones are not comparable with papers.</p>",
+        table(cols, df[cols].itertuples(index=False), left=3),
+    ]
+    for r in sorted(results, key=lambda r: (r.task, r.dataset, r.model, r.seed)):
+        parts.append(f"<h2>{esc(r.task)} · {esc(r.dataset)} · {esc(r.model)} · seed {r.seed}</h2>")
+        parts.append(table(["metric", "value"], sorted(r.metrics.items())))
+        for name, values in r.breakdown.items():
+            parts.append(f"<h3>{esc(name)}</h3>")
+            parts.append(table(["", "value"], sorted(values.items())))
+    parts.append("</body></html>\n")
+    return "".join(parts)

@@ -1,0 +1,31 @@
+"""Image-text retrieval: recall@1/5/10 in both directions over the whole test set."""
+
+from __future__ import annotations
+
+import torch
+
+from snellen.evaluate.data import Retrieval
+from snellen.evaluate.embed import embed_images, embed_texts
+from snellen.evaluate.metrics import retrieval_recall
+from snellen.evaluate.tasks import TaskOutput
+from snellen.score.base import Scorer
+
+KS = (1, 5, 10)
+
+
+def evaluate(
+    scorer: Scorer, dataset: Retrieval, batch_size: int = 64, workers: int | None = None,
+    seeds: list[int] | None = None, progress: bool = True,
+) -> TaskOutput:  # fmt: skip
+    images = embed_images(scorer, dataset.images, batch_size, workers, progress)
+    texts = [c for i in images.kept for c in dataset.captions[i]]
+    owner = torch.tensor(
+        [row for row, i in enumerate(images.kept) for _ in dataset.captions[i]], dtype=torch.long
+    )
+    text_emb = embed_texts(scorer, texts)
+    metrics = retrieval_recall(images.emb, text_emb, owner, KS)
+    return TaskOutput(
+        metrics=dict(metrics),
+        counts={"images": len(images.kept), "texts": len(texts), "skipped": len(images.skipped)},
+        skipped=images.skipped,
+    )

@@ -1,0 +1,145 @@
+"""NegCLIP fine-tuning through `snellen train-clip --negclip`: POS-swap hard negative
+captions, nearest-neighbour hard negative images, a NegCLIP TSV in the released format, and
+the three model families (snellen-shapes, open_clip, transformers CLIP) saved so their
+scorer loads them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from evaluate_helpers import make_open_clip, shape_image
+from snellen.cli import main
+from snellen.clip.negclip import NegClipConfig, finetune, pos_negatives, swap_negatives
+from snellen.clip.pos import pos_tags
+from snellen.errors import InputError
+from snellen.score import load_scorer
+
+
+def test_swap_negatives_swap_two_words_of_one_part_of_speech():
+    caption = "a red circle above a blue square"
+    tags = pos_tags([caption])[0]
+    negs = swap_negatives(caption, tags, random.Random(0), k=3)
+    assert negs and caption not in negs and len(set(negs)) == len(negs)
+    for neg in negs:
+        a, b = caption.split(), neg.split()
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        assert len(diff) == 2 and sorted(a) == sorted(b)
+        i, j = diff
+        assert {tags[i][1][:2], tags[j][1][:2]} in ({"NN"}, {"JJ"}, {"RB"}, {"VB"})
+    assert "a blue circle above a red square" in negs or "a red square above a blue circle" in negs
+    assert pos_negatives(["one"], seed=0) == [[]]  # nothing to swap
+
+
+def _tsv(tmp_path, n=8):
+    (tmp_path / "coco" / "val2014").mkdir(parents=True)
+    rows = ["\ttitle\tfilepath\tneg_caption\tneg_image"]
+    colours, shapes = ["red", "blue", "green"], ["circle", "square"]
+    for i in range(n):
+        c, s = colours[i % 3], shapes[i % 2]
+        path = f"coco/val2014/COCO_val2014_{i:012d}.jpg"
+        shape_image(c, s, offset=i).save(tmp_path / path)
+        neg = [f"a {s} {c}", f"a {c} {shapes[1 - i % 2]}"]
+        rows.append(f"{i}\ta {c} {s}\t{path}\t{neg!r}\t{[(i + 1) % n, (i + 2) % n, (i + 3) % n]!r}")
+    tsv = tmp_path / "negclip.tsv"
+    tsv.write_text("\n".join(rows) + "\n")
+    return tsv
+
+
+def test_snellen_shapes_finetunes_on_the_cpu_and_loads_as_a_scorer(tmp_path):
+    out = tmp_path / "negclip.pt"
+    assert main(["train-clip", "--negclip", "--init", "snellen-shapes", "--n-train", "48",
+                 "--batch-size", "16", "--epochs", "1", "--out", str(out)]) == 0  # fmt: skip
+    tuned = load_scorer(f"snellen-shapes:{out}", device="cpu")
+    base = load_scorer("snellen-shapes", device="cpu")
+    texts = ["a red circle", "a blue square above a green triangle"]
+    assert not torch.allclose(tuned.embed_texts(texts), base.embed_texts(texts))
+    from snellen.clip.model import load_checkpoint
+
+    info = load_checkpoint(str(out))[2]
+    assert info["steps"] == 3 and info["negclip_config"]["hard_images"] == 3
+    assert info["examples"][0][1]  # a POS-swap negative was made for the first caption
+
+
+def test_open_clip_finetunes_from_a_negclip_tsv(tmp_path):
+    name, *_ = make_open_clip(tmp_path)
+    tsv = _tsv(tmp_path)
+    result = finetune(
+        NegClipConfig(
+            init=name,
+            source=str(tsv),
+            root=str(tmp_path),
+            n_train=8,
+            batch_size=4,
+            lr=1e-3,
+            warmup_steps=1,
+            device="cpu",
+        ),  # fmt: skip
+        tmp_path / "tuned.pt",
+        log=None,
+    )
+    assert result.steps == 2 and result.scorer and result.scorer.endswith("tuned.pt")
+    tuned = load_scorer(result.scorer, device="cpu")
+    before = load_scorer(name, device="cpu")
+    assert not torch.allclose(
+        tuned.embed_texts(["a red circle"]), before.embed_texts(["a red circle"])
+    )
+
+
+def test_hf_clip_finetunes(tmp_path):
+    from test_score_loading import _tiny_hf
+
+    model, processor = _tiny_hf("clip")
+    model.save_pretrained(tmp_path / "base")
+    processor.save_pretrained(tmp_path / "base")
+    tsv = _tsv(tmp_path, n=6)
+    result = finetune(
+        NegClipConfig(
+            init=f"hf-clip:{tmp_path / 'base'}",
+            source=str(tsv),
+            root=str(tmp_path),
+            n_train=6,
+            batch_size=3,
+            lr=1e-3,
+            warmup_steps=1,
+            device="cpu",
+        ),  # fmt: skip
+        tmp_path / "tuned",
+        log=None,
+    )
+    tuned = load_scorer(result.scorer or "", device="cpu")
+    assert tuned.embed_texts(["a red circle"]).shape == (1, 16)
+
+
+def test_bad_tsv_and_model_say_what_to_do(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("title\tfilepath\nx\ty.jpg\n")
+    with pytest.raises(InputError, match="needs the columns"):
+        finetune(NegClipConfig(source=str(bad), n_train=2), log=None)
+    with pytest.raises(InputError, match="cannot fine-tune"):
+        finetune(NegClipConfig(init="mystery-model"), log=None)
+
+
+def test_lock_image_trains_the_text_tower_only(tmp_path):
+    from snellen.clip.model import load_checkpoint
+    from snellen.score.shapes import shipped_weights
+
+    result = finetune(
+        NegClipConfig(n_train=16, batch_size=8, lock_image=True, warmup_steps=1, lr=1e-3),
+        tmp_path / "locked.pt",
+        log=None,
+    )
+    assert result.steps == 2
+    tuned, _, _ = load_checkpoint(str(tmp_path / "locked.pt"))
+    base, _, _ = load_checkpoint(str(shipped_weights()))
+    for (name, a), (_, b) in zip(
+        tuned.visual.state_dict().items(), base.visual.state_dict().items(), strict=True
+    ):
+        if a.is_floating_point():
+            assert torch.allclose(a, b), name
+    assert not all(
+        torch.allclose(a, b)
+        for a, b in zip(tuned.text.parameters(), base.text.parameters(), strict=True)
+    )
