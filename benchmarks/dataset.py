@@ -86,7 +86,9 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--shard-size", type=int, default=50)
-    ap.add_argument("--transcripts", default=None, help="transcript TSVs (default: the shipped recordings)")
+    ap.add_argument(
+        "--transcripts", default=None, help="transcript TSVs (default: the shipped recordings)"
+    )
     ap.add_argument("--sources", default=None, help="comma list instead of every source")
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--json", default=None)

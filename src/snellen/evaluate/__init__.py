@@ -15,12 +15,12 @@ from typing import Any
 
 from snellen.evaluate.data import Classification, ImageSource, Retrieval, Selection
 from snellen.evaluate.datasets import DATASETS, BuildOptions, build_dataset
-
-# the name the top-level API gives it (``snellen.build_dataset`` builds image datasets)
-build_eval_dataset = build_dataset
 from snellen.evaluate.records import EvalResult
 from snellen.evaluate.run import TASKS, evaluate, load_results, write_result
 from snellen.evaluate.table import results_table, write_table
+
+# the name the top-level API gives it (``snellen.build_dataset`` builds image datasets)
+build_eval_dataset = build_dataset
 
 __all__ = [
     "DATASETS",

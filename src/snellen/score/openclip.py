@@ -77,6 +77,6 @@ class OpenClipScorer(Scorer):
 
 
 def _pixels(image: Image.Image, preprocess: Any) -> torch.Tensor:
-    from snellen.clip.model import to_rgb_on_white
+    from snellen.imaging import on_white
 
-    return preprocess(to_rgb_on_white(image))
+    return preprocess(on_white(image))

@@ -77,6 +77,7 @@ def swapped_relation_text(spec: Spec) -> tuple[str, str]:
     from snellen.concepts.shapes.describe import (
         RELATION_PHRASES,
         Chooser,
+        Site,
         _scene_suffix,
         _with_article,
         noun_phrase,
@@ -91,14 +92,18 @@ def swapped_relation_text(spec: Spec) -> tuple[str, str]:
     rel = spec["relation"]
     size_a = size_b = None
     if spec.get("relative_size") == "larger":
-        size_a, size_b = rng.choice(31, ("large", "big")), "small"
+        size_a, size_b = rng.choice(Site.PAIR_SIZE_FIRST, ("large", "big")), "small"
     elif spec.get("relative_size") == "smaller":
-        size_a, size_b = "small", rng.choice(32, ("large", "big"))
+        size_a, size_b = "small", rng.choice(Site.PAIR_SIZE_SECOND, ("large", "big"))
     a = _with_article(noun_phrase(first, rng.sub("a"), size_word=size_a))
     b = _with_article(noun_phrase(spec["second"], rng.sub("b"), size_word=size_b))
-    phrase = rng.choice(33, RELATION_PHRASES[(rel, spec.get("distance"))])
+    phrase = rng.choice(Site.RELATION, RELATION_PHRASES[(rel, spec.get("distance"))])
     suffix = _scene_suffix(spec, rng)
-    if rel in ("above", "below") and spec.get("distance") is None and rng.random(39) < 0.3:
+    if (
+        rel in ("above", "below")
+        and spec.get("distance") is None
+        and rng.random(Site.ABOVE_BELOW_TURN) < 0.3
+    ):
         return f"{b} with {a} {phrase} it{suffix}", f"{a} with {b} {phrase} it{suffix}"
     return f"{a} {phrase} {b}{suffix}", f"{b} {phrase} {a}{suffix}"
 
