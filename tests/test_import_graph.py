@@ -14,14 +14,19 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "snellen"
 # docs/architecture.md draws the same picture.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors"),  # the package root (its version; the API names modules as strings)
-    ("registry", "records", "imaging", "ranking", "transcripts"),  # the shared base
+    ("registry", "records", "imaging", "ranking", "transcripts", "data"),  # the shared base
     ("store",),  # runs: records, artifacts, the reply cache
     ("concepts", "render", "llm"),  # parts: what to draw, rendering, chat models
     ("clip",),  # snellen's own CLIP (trains on rendered shapes)
     ("score",),  # image-text scorers (one is snellen's CLIP)
     ("metrics",),  # metrics, and the scoring step of a run
     ("report",),  # formats what the scoring step wrote
-    ("checkup",),  # the task: concepts -> draw -> render -> score -> report
+    # the tasks: the check-up (concepts -> draw -> render -> score -> report), the CLIP
+    # evaluation suite (and NegCLIP fine-tuning), LENS
+    ("checkup", "evaluate", "lens"),
+    ("imagesets",),  # image datasets drawn by programs (check-up runs, parametric variants)
+    ("pretrain",),  # MoCo-v2 on image datasets
+    ("probe",),  # linear and kNN probes of a pre-trained backbone
     ("cli",),  # wiring: each subcommand calls the API
     ("__main__",),
 )

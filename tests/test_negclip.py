@@ -12,9 +12,9 @@ import torch
 
 from evaluate_helpers import make_open_clip, shape_image
 from snellen.cli import main
-from snellen.clip.negclip import NegClipConfig, finetune, pos_negatives, swap_negatives
 from snellen.clip.pos import pos_tags
 from snellen.errors import InputError
+from snellen.evaluate.negclip import NegClipConfig, finetune, pos_negatives, swap_negatives
 from snellen.score import load_scorer
 
 

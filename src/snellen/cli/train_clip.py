@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "NegCLIP fine-tuning",
         "--negclip fine-tunes --init MODEL (snellen-shapes[:FILE], open-clip:ARCH:WEIGHTS, "
         "hf-clip:DIR) with POS-swap hard negative captions and nearest-neighbour hard negative "
-        "images (see snellen.clip.negclip); SOURCE may also be a NegCLIP .tsv "
+        "images (see snellen.evaluate.negclip); SOURCE may also be a NegCLIP .tsv "
         "(title, filepath, neg_caption, neg_image) with its images under --root",
     )
     n.add_argument("--negclip", action="store_true", help="fine-tune the NegCLIP way")
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _negclip(args: argparse.Namespace) -> int:
-    from snellen.clip.negclip import NegClipConfig, finetune
+    from snellen.evaluate.negclip import NegClipConfig, finetune
 
     fields = (
         "init", "source", "root", "negatives", "n_train", "seed", "batch_size", "epochs", "lr",

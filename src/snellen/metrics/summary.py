@@ -91,10 +91,18 @@ def render_summary(
     reasons: int = 25,
 ) -> RenderSummary:
     """Drawings, rendered and render rate (with the mean fidelity of the scored ones) per
-    ``task,language`` and ``task,category,language``; status counts per language; the most
-    common failure reasons."""
+    ``task,language`` and ``task,category,language`` (and the same split by ``constraint``
+    when a run holds free and grammar-constrained drawings); status counts per language; the
+    most common failure reasons."""
     tables = Tables()
-    for cols in (("task", "language"), ("task", "category", "language")):
+    groupings: list[tuple[str, ...]] = [("task", "language"), ("task", "category", "language")]
+    if len({d.constraint for d in drawings}) > 1:
+        # free and grammar-constrained drawings of one run, side by side
+        groupings += [
+            ("task", "constraint", "language"),
+            ("task", "category", "constraint", "language"),
+        ]
+    for cols in groupings:
         rows = []
         for group, recs in _groups(drawings, _by(cols)).items():
             ok = sum(d.status is Status.OK for d in recs)

@@ -174,7 +174,8 @@ def _fidelity_plot(d: ReportData) -> str:
 
 def _metrics_tables(d: ReportData) -> str:
     m = d.metrics
-    render = m.render.by.get("task", "category", "language")
+    split = m.render.by.get("task", "category", "constraint", "language")
+    render = split or m.render.by.get("task", "category", "language")
     tasks = {r["task"] for r in render}
     shown = [r for r in render if r["task"] == "draw"] if "draw" in tasks else render
     fid = m.fidelity.by.lookup(("task", "category", "language")) if m.fidelity else {}
@@ -182,9 +183,17 @@ def _metrics_tables(d: ReportData) -> str:
     rows = []
     for r in shown:
         key = (r["task"], r["category"], r["language"])
+        if split:  # free and constrained side by side: each row's own fidelity
+            label, fid_value, div_value = (
+                f"{r['language']} ({r['constraint']})",
+                r.get("fidelity"),
+                None,
+            )
+        else:
+            label, fid_value, div_value = r["language"], fid.get(key), div.get(key)
         rows.append(
-            (r["category"], r["language"], r["drawings"], _pct(r["rate"]),
-             _fid_text(d, fid.get(key), str(r["category"])), _fmt(div.get(key)), r["scored"])
+            (r["category"], label, r["drawings"], _pct(r["rate"]),
+             _fid_text(d, fid_value, str(r["category"])), _fmt(div_value), r["scored"])
         )  # fmt: skip
     out = [
         "<h3>Fidelity and diversity by category and language</h3>",

@@ -18,10 +18,12 @@ def summary_rows(run: Run | str | Path | MetricsSummary) -> list[str]:
         m = load_report_data(run).metrics
     fid = m.fidelity
     lines = []
-    for row in m.render.by.get("task", "language"):
-        text = (
-            f"{row['task']:<10} {row['language']:<11} {row['rendered']}/{row['drawings']} rendered"
-        )
+    split = m.render.by.get("task", "constraint", "language")
+    for row in split or m.render.by.get("task", "language"):
+        label = row["language"]
+        if split and row["constraint"] != "none":
+            label = f"{label}+{row['constraint']}"
+        text = f"{row['task']:<10} {label:<11} {row['rendered']}/{row['drawings']} rendered"
         if row.get("fidelity") is not None:
             text += f", fidelity {row['fidelity']:.1f}%"
         lines.append(text)

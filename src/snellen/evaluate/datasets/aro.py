@@ -131,7 +131,7 @@ def flickr_order(opts: Any, arg: str | None) -> Selection:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets import register_dataset
+    from snellen.evaluate.datasets.base import register_dataset
 
     register_dataset(
         "aro/vg-relation",

@@ -115,7 +115,7 @@ def digits(opts: Any, arg: str | None) -> Classification:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets import register_dataset
+    from snellen.evaluate.datasets.base import register_dataset
 
     register_dataset(
         "imagefolder",

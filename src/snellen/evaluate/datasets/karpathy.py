@@ -28,7 +28,7 @@ def build(opts: Any, which: str) -> Retrieval:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets import register_dataset
+    from snellen.evaluate.datasets.base import register_dataset
 
     register_dataset(
         "retrieval/coco",

@@ -43,7 +43,7 @@ def _build(opts: Any, arg: str | None, subset: str) -> Selection:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets import register_dataset
+    from snellen.evaluate.datasets.base import register_dataset
 
     for subset in SUBSETS:
         register_dataset(

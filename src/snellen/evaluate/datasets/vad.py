@@ -216,7 +216,7 @@ def retrieval(opts: Any, arg: str | None) -> Retrieval:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets import register_dataset
+    from snellen.evaluate.datasets.base import register_dataset
 
     register_dataset(
         "vad-aro/relation",
