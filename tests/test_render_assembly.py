@@ -40,7 +40,14 @@ def test_the_joined_assembly_renders_when_the_extracted_one_does_not(tmp_path: P
     """Through ``snellen render`` on a transcript (one pool, one JVM for all three)."""
     tsv = tmp_path / "replies.tsv"
     rows = [("draw three dots", SPLIT), ("draw a square", BROKEN), ("draw a line", WHOLE)]
-    tsv.write_text("".join(f"{p}\t{r.replace(chr(10), chr(92) + 'n')}\n" for p, r in rows))
+    # the transcript format: prompt, reply (literal \n escapes), flags, model in column 4
+    tsv.write_text(
+        "".join(
+            "\t".join([p, r.replace(chr(10), chr(92) + "n"), "0", "gpt-4-0314", "", "", "", "", ""])
+            + "\n"
+            for p, r in rows
+        )
+    )
     frame = render_programs(tsv, tmp_path / "run", "processing", workers=1)
     assert list(frame["status"]) == ["ok", "compile_error", "ok"]
     # the broken reply keeps the extracted program's own error
