@@ -108,10 +108,13 @@ def render_comparison(
     for row, manifest, metrics in loaded:
         config = manifest.get("config") or {}
         drawings, rendered = metrics.get("drawings", 0), metrics.get("rendered", 0)
+        constrain = config.get("constrain") or "none"
+        if isinstance(constrain, list):
+            constrain = ", ".join(constrain)
         rate = f"{rendered}/{drawings} ({100 * rendered / drawings:.0f}%)" if drawings else "–"
         body_rows.append(
             [
-                row.label, row.kind, config.get("model", ""), config.get("constrain", "none"),
+                row.label, row.kind, config.get("model", ""), constrain,
                 ", ".join(config.get("languages") or []), rate,
                 *_fidelity_cells(metrics, categories),
             ]
