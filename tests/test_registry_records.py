@@ -21,10 +21,21 @@ def test_registry_lookup_alias_lazy_and_errors() -> None:
     import os.path
 
     assert reg.get("joiner") is os.path.join
+    reg.register("dumper", "json:dumps")  # a top-level module is imported lazily too
+    import json
+
+    assert reg.get("dumper") is json.dumps
+    reg.register("word", "plain text: kept", help="not an import path")
+    assert reg.get("word") == "plain text: kept"
     assert reg.resolve("alpha:xyz") == (1, "xyz")
     assert reg.resolve("alpha") == (1, None)
     assert "a" in reg and "beta" not in reg
-    assert reg.help() == {"alpha": "first", "joiner": "lazy"}
+    assert reg.help() == {
+        "alpha": "first",
+        "joiner": "lazy",
+        "dumper": "",
+        "word": "not an import path",
+    }
     with pytest.raises(InputError, match=r"unknown widget 'alpah' \(did you mean 'alpha'\?\)"):
         reg.get("alpah")
     with pytest.raises(ValueError, match="already registered"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
@@ -26,6 +27,9 @@ from snellen.errors import InputError
 __all__ = ["Entry", "Registry"]
 
 T = TypeVar("T")
+
+# "package.module:attribute" (a top-level module too: "json:dumps")
+_IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 @dataclass
@@ -70,15 +74,15 @@ class Registry(Generic[T]):
         replace: bool = False,
     ) -> None:
         """Register ``target`` under ``name``. A string target of the form
-        ``"module:attribute"`` is imported on first use (pass ``lazy=False`` to store a string
-        as it is)."""
+        ``"package.module:attribute"`` is imported on first use (pass ``lazy=False`` to store
+        such a string as it is)."""
         key = name.strip().lower()
         if not key:
             raise ValueError(f"a {self.kind} name must not be empty")
         if (key in self._entries or key in self._aliases) and not replace:
             raise ValueError(f"{self.kind} {name!r} is already registered (pass replace=True)")
         is_lazy = (
-            isinstance(target, str) and ":" in target and "." in target.partition(":")[0]
+            isinstance(target, str) and _IMPORT_PATH.fullmatch(target) is not None
             if lazy is None
             else lazy
         )

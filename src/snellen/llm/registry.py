@@ -45,7 +45,7 @@ def register_backend(scheme: str, factory: Factory | str, *, replace: bool = Fal
         raise ValueError(f"a backend scheme must be a plain word, not {scheme!r}")
     if scheme in BACKENDS and not replace:
         raise ValueError(f"backend {scheme!r} is already registered (pass replace=True)")
-    BACKENDS.register(scheme, factory, replace=True, lazy=isinstance(factory, str))
+    BACKENDS.register(scheme, factory, replace=True)
 
 
 def backends() -> list[str]:
