@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from snellen.records.scores import MetricsSummary
 from snellen.report.html import _CSS, esc, table, thumbnail
 
 __all__ = ["CompareRow", "write_comparison"]
@@ -30,37 +31,32 @@ class CompareRow:
     note: str = ""
 
 
-def _load(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _load(path: Path) -> tuple[dict[str, Any], MetricsSummary]:
     manifest = json.loads((path / "manifest.json").read_text())
     metrics_file = path / "metrics.json"
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    metrics = (
+        MetricsSummary.from_row(json.loads(metrics_file.read_text()))
+        if metrics_file.is_file()
+        else MetricsSummary(run=str(path))
+    )
     return manifest, metrics
 
 
-def _meaningful(metrics: Mapping[str, Any], category: str) -> bool:
-    """Whether the run's scorer can judge drawings of ``category`` (what its metrics say)."""
-    fidelity = metrics.get("fidelity") or {}
-    judged = fidelity.get("meaningful_categories")
-    if judged is not None:
-        return category in judged
-    scorer = metrics.get("scorer") or {}
-    return bool(scorer.get("standard")) or category == "shapes"
-
-
-def _fidelity_cells(metrics: Mapping[str, Any], categories: Sequence[str]) -> list[str]:
-    by = ((metrics.get("fidelity") or {}).get("by") or {}).get("category") or []
-    found = {row.get("category"): row for row in by}
+def _fidelity_cells(metrics: MetricsSummary, categories: Sequence[str]) -> list[str]:
+    fidelity = metrics.fidelity
+    found = {row.get("category"): row for row in fidelity.by.get("category")} if fidelity else {}
     cells = []
     for category in categories:
         row = found.get(category)
-        if row is None or not row.get("count"):
+        if fidelity is None or row is None or not row.get("count"):
             cells.append("–")
-        elif not _meaningful(metrics, category):
+        elif not fidelity.meaningful(category):
             cells.append(f"not meaningful offline (n={row['count']})")
-        elif row.get("count", 0) < 2 or row.get("mean") is None:
-            cells.append(f"undefined (n={row.get('count', 0)})")
+        elif row.get("mean") is None:
+            cells.append(f"undefined (n={row['count']})")
         else:
-            cells.append(f"{row['mean']:.1f}% ± {row.get('std') or 0:.1f} (n={row['count']})")
+            std = f" ± {row['std']:.1f}" if row.get("std") is not None else ""
+            cells.append(f"{row['mean']:.1f}%{std} (n={row['count']})")
     return cells
 
 
@@ -96,18 +92,19 @@ def render_comparison(
     loaded = [(row, *_load(row.run)) for row in rows]
     categories = sorted(
         {
-            c.get("category")
+            str(c["category"])
             for _, _, metrics in loaded
-            for c in ((metrics.get("fidelity") or {}).get("by") or {}).get("category") or []
+            if metrics.fidelity is not None
+            for c in metrics.fidelity.by.get("category")
+            if c.get("category") is not None
         }
-        - {None}
     )
     header = ["run", "kind", "model", "constraint", "languages", "rendered"]
     header += [f"fidelity: {c}" for c in categories]
     body_rows = []
     for row, manifest, metrics in loaded:
         config = manifest.get("config") or {}
-        drawings, rendered = metrics.get("drawings", 0), metrics.get("rendered", 0)
+        drawings, rendered = metrics.drawings, metrics.rendered
         constrain = config.get("constrain") or "none"
         if isinstance(constrain, list):
             constrain = ", ".join(constrain)
@@ -122,7 +119,7 @@ def render_comparison(
     sections = []
     for row, _manifest, metrics in loaded:
         link = os.path.relpath(row.run / "report.html", rows[0].run.parent)
-        labels = "".join(f"<li>{esc(label)}</li>" for label in metrics.get("labels") or [])
+        labels = "".join(f"<li>{esc(label)}</li>" for label in metrics.labels)
         sections.append(
             f'<section class="run" data-kind="{esc(row.kind)}"><h2>{esc(row.label)} '
             f'<small class="note">{esc(row.kind)}</small></h2>'
