@@ -7,6 +7,7 @@ See ``data/objects.txt`` (its header says where the names come from) and
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -32,14 +33,18 @@ def _concept(name: str) -> Concept:
     )
 
 
-def load_objects(n: int | None = None, seed: int = 0) -> list[Concept]:
-    """All objects in list order, or a uniform sample of ``n`` without replacement."""
-    names = object_names()
+def _sample(set_name: str, names: Sequence[str], n: int | None, seed: int) -> list[Concept]:
+    """All ``names`` in list order, or a uniform sample of ``n`` without replacement."""
     if n is None:
         return [_concept(name) for name in names]
     if not 0 <= n <= len(names):
-        raise ValueError(f"objects has {len(names)} concepts; cannot sample {n}")
-    return [_concept(name) for name in random.Random(seed).sample(names, n)]
+        raise ValueError(f"{set_name} has {len(names)} concepts; cannot sample {n}")
+    return [_concept(name) for name in random.Random(seed).sample(list(names), n)]
+
+
+def load_objects(n: int | None = None, seed: int = 0) -> list[Concept]:
+    """All objects in list order, or a uniform sample of ``n`` without replacement."""
+    return _sample("objects", object_names(), n, seed)
 
 
 def recorded_objects(n: int | None = None, seed: int = 0) -> list[Concept]:
@@ -47,9 +52,4 @@ def recorded_objects(n: int | None = None, seed: int = 0) -> list[Concept]:
     concepts (so replayed replies align with them by name), or a sample of ``n``."""
     from snellen.data import objects_100
 
-    names = objects_100()
-    if n is None:
-        return [_concept(name) for name in names]
-    if not 0 <= n <= len(names):
-        raise ValueError(f"recorded-objects has {len(names)} concepts; cannot sample {n}")
-    return [_concept(name) for name in random.Random(seed).sample(names, n)]
+    return _sample("recorded-objects", objects_100(), n, seed)
