@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from snellen.data import RECORDINGS, recording
 from snellen.errors import InputError
 from snellen.llm.base import (
     ChatModel,
@@ -166,7 +167,8 @@ class ReplayModel(ChatModel):
         p = Path(path).expanduser()
         if not p.is_file():
             raise LLMConfigError(
-                f"replay:{path}: no such file; give a snellen .jsonl reply file or a transcript .tsv"
+                f"replay:{path}: no such file; give a snellen .jsonl reply file, a transcript "
+                f".tsv, or a shipped recording by name ({', '.join(RECORDINGS)})"
             )
         fmt = format or ("tsv" if p.suffix.lower() in (".tsv", ".txt") else "jsonl")
         if fmt not in ("tsv", "jsonl"):
@@ -356,8 +358,6 @@ def load(path: str, *, format: str | None = None) -> ReplayModel:
     ``gpt3.5-cot``; see :mod:`snellen.data`)."""
     if not path:
         raise LLMConfigError("name a file after 'replay:', e.g. replay:replies.jsonl")
-    from snellen.data import RECORDINGS, recording
-
     if path.strip().lower() in RECORDINGS and not Path(path).expanduser().exists():
         model = ReplayModel(recording(path), format=format)
         model.name = f"replay:{path.strip().lower()}"
