@@ -143,3 +143,55 @@ def test_lock_image_trains_the_text_tower_only(tmp_path):
         torch.allclose(a, b)
         for a, b in zip(tuned.text.parameters(), base.text.parameters(), strict=True)
     )
+
+
+def test_a_killed_fine_tune_resumes_to_the_same_weights(tmp_path):
+    """SIGKILL mid-run, the same command again: it continues from the saved state and ends
+    with the weights an uninterrupted run ends with, bit for bit."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from snellen.clip.model import load_checkpoint
+    from snellen.evaluate.negclip import resume_path
+
+    def args(out):
+        return ["train-clip", "--negclip", "--n-train", "48", "--batch-size", "16",
+                "--epochs", "5", "--warmup-steps", "2", "--lr", "1e-3", "--threads", "1",
+                "--save-every", "1", "--out", str(out)]  # fmt: skip
+
+    clean = tmp_path / "clean.pt"
+    assert main(args(clean)) == 0
+    out = tmp_path / "killed.pt"
+    state = resume_path(out)
+    src = str(Path(__import__("snellen").__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "snellen", *args(out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert state.exists() and not out.exists(), "the run ended before it could be killed"
+    saved = torch.load(state, weights_only=False)["loop"]["step"]
+    assert 1 <= saved < 15
+
+    lines: list[str] = []
+    result = finetune(
+        NegClipConfig(n_train=48, batch_size=16, epochs=5, warmup_steps=2, lr=1e-3, threads=1,
+                      save_every=1),
+        out, log=lines.append,
+    )  # fmt: skip
+    assert any(f"resumed from {state} at step {saved}/15" in line for line in lines)
+    assert result.steps == 15 and not state.exists()
+    a, b = load_checkpoint(str(clean))[0], load_checkpoint(str(out))[0]
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    # another run's settings never silently continue a state
+    state.write_bytes(b"")
+    with pytest.raises(InputError, match="delete it to start over"):
+        finetune(NegClipConfig(n_train=48, batch_size=16), out, log=None)

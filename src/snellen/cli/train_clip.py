@@ -79,6 +79,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train the text tower only on image embeddings computed once (much cheaper)",
     )
     n.add_argument("--device", help="torch device (default: cuda when present)")
+    n.add_argument(
+        "--save-every", type=int, metavar="STEPS",
+        help="save the training state beside --out every STEPS steps (100; 0: never); the "
+        "same command started again resumes from it",
+    )  # fmt: skip
     p.add_argument(
         "--max-minutes", type=float,
         help="wall-clock budget for the whole run; the schedule anneals to fit it",
@@ -109,6 +114,7 @@ def _negclip(args: argparse.Namespace) -> int:
     fields = (
         "init", "source", "root", "negatives", "n_train", "seed", "batch_size", "epochs", "lr",
         "hard_images", "warmup_steps", "lock_image", "threads", "max_minutes", "device",
+        "save_every",
     )  # fmt: skip
     given = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
     cfg = NegClipConfig(**given)

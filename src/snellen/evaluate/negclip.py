@@ -21,10 +21,11 @@ from __future__ import annotations
 import ast
 import csv
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ class NegClipConfig:
     threads: int | None = None
     max_minutes: float | None = None
     device: str | None = None
+    # with an output file, the whole training state is saved every this many steps beside it
+    # (OUT.resume.pt), and a run started again with the same settings continues from there
+    save_every: int = 100
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -338,6 +342,87 @@ def nearest_images(backend: Backend, pairs: Pairs, k: int, batch: int = 256) -> 
 
 # ---------------------------------------------------------------- training
 
+# settings that may change between the sessions of one resumed run
+_SESSION_FIELDS = ("threads", "max_minutes", "device", "save_every")
+
+
+@dataclass
+class _Loop:
+    """Where the training loop stands: all that a resumed run needs besides the weights, the
+    optimiser and the two random generators."""
+
+    step: int = 0
+    total: int = 0
+    order: torch.Tensor | None = None  # this epoch's permutation
+    batch: int = 0  # the next batch of this epoch
+    running: float = 0.0
+    trained_seconds: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def resume_path(out: str | Path) -> Path:
+    """Where a fine-tune writing ``out`` keeps its training state until it finishes."""
+    out = Path(out)
+    return out.with_name(out.name + ".resume.pt")
+
+
+def _run_settings(cfg: NegClipConfig) -> dict[str, Any]:
+    return {k: v for k, v in cfg.to_dict().items() if k not in _SESSION_FIELDS}
+
+
+def _save_state(
+    path: Path,
+    cfg: NegClipConfig,
+    backend: Backend,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    rng: random.Random,
+    loop: _Loop,
+) -> None:
+    state = {
+        "settings": _run_settings(cfg),
+        "model": backend.model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "generator": gen.get_state(),
+        "random": rng.getstate(),
+        "torch_random": torch.get_rng_state(),
+        "loop": asdict(loop),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _load_state(
+    path: Path,
+    cfg: NegClipConfig,
+    backend: Backend,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    rng: random.Random,
+) -> _Loop:
+    try:
+        state = torch.load(path, map_location=backend.device, weights_only=False)
+    except Exception as e:  # noqa: BLE001 - a torn or foreign file
+        raise InputError(
+            f"{path}: cannot read this training state ({e}); delete it to start over"
+        ) from None
+    settings = _run_settings(cfg)
+    if state.get("settings") != settings:
+        old = state.get("settings") or {}
+        diff = sorted(k for k in settings if old.get(k) != settings[k])
+        raise InputError(
+            f"{path} belongs to a fine-tune with other settings ({', '.join(diff)}); "
+            "run the same command to resume it, or delete the file to start over"
+        )
+    backend.model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    gen.set_state(state["generator"])
+    rng.setstate(state["random"])
+    torch.set_rng_state(state["torch_random"])
+    return _Loop(**state["loop"])
+
 
 @dataclass
 class NegClipResult:
@@ -441,19 +526,34 @@ def finetune(
     rng = random.Random(cfg.seed)
     t_train = time.monotonic()
     budget = None if cfg.max_minutes is None else max(1.0, 60 * cfg.max_minutes - (t_train - t0))
-    history: list[dict[str, float]] = []
-    step, running = 0, 0.0
-    while step < total:
-        order = torch.randperm(len(pairs), generator=gen)
-        for b in range(steps_per_epoch):
-            time_progress = 0.0 if budget is None else (time.monotonic() - t_train) / budget
-            if step >= total or time_progress >= 1.0:
-                total = step
+    loop = _Loop()
+    state_path = resume_path(out) if out is not None else None
+    if state_path is not None and state_path.exists():
+        # the data, the hard negatives and the locked embeddings above come from the starting
+        # model and the seed, so they are the same; the weights and the draws continue
+        loop = _load_state(state_path, cfg, backend, opt, gen, rng)
+        say(f"resumed from {state_path} at step {loop.step}/{loop.total}")
+        total = loop.total
+
+    def save_state() -> None:
+        if state_path is None:
+            return
+        loop.total = total
+        _save_state(state_path, cfg, backend, opt, gen, rng, loop)
+
+    while loop.step < total:
+        if loop.order is None:
+            loop.order = torch.randperm(len(pairs), generator=gen)
+        while loop.batch < steps_per_epoch:
+            elapsed = loop.trained_seconds + time.monotonic() - t_train
+            time_progress = 0.0 if budget is None else elapsed / budget
+            if loop.step >= total or time_progress >= 1.0:
+                total = loop.step
                 break
-            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist()
-            batch = list(idx)
+            idx = loop.order[loop.batch * cfg.batch_size : (loop.batch + 1) * cfg.batch_size]
+            batch = idx.tolist()
             if neighbours is not None:
-                extra = [rng.choice(neighbours[i]) for i in idx if neighbours[i]]
+                extra = [rng.choice(neighbours[i]) for i in batch if neighbours[i]]
                 batch = list(dict.fromkeys(batch + extra))
             captions = [pairs.captions[i] for i in batch]
             negs = [rng.choice(negatives[i]) for i in batch if negatives[i]]
@@ -461,7 +561,7 @@ def finetune(
             negs = [t for t in dict.fromkeys(negs) if t not in set(captions)]
             backend.model.train()
             for group in opt.param_groups:
-                group["lr"] = _lr(step, total, cfg, time_progress)
+                group["lr"] = _lr(loop.step, total, cfg, time_progress)
             if locked is not None:
                 image_emb = locked[batch]
             else:
@@ -475,16 +575,28 @@ def finetune(
             opt.step()
             with torch.no_grad():
                 backend.logit_scale().clamp_(0, MAX_LOGIT_SCALE)
-            running = loss.item() if step == 0 else 0.95 * running + 0.05 * loss.item()
-            step += 1
-            if step % 25 == 0 or step == total:
+            loop.running = (
+                loss.item() if loop.step == 0 else 0.95 * loop.running + 0.05 * loss.item()
+            )
+            loop.step += 1
+            loop.batch += 1
+            if loop.step % 25 == 0 or loop.step == total:
                 entry = {
-                    "step": step,
-                    "loss": round(running, 4),
-                    "seconds": round(time.monotonic() - t0, 1),
+                    "step": loop.step,
+                    "loss": round(loop.running, 4),
+                    "seconds": round(loop.trained_seconds + time.monotonic() - t_train, 1),
                 }
-                history.append(entry)
-                say(f"step {step}/{total} loss {running:.3f} ({entry['seconds']:.0f} s)")
+                loop.history.append(entry)
+                say(f"step {loop.step}/{total} loss {loop.running:.3f} ({entry['seconds']:.0f} s)")
+            if cfg.save_every and loop.step % cfg.save_every == 0 and loop.step < total:
+                loop.trained_seconds += time.monotonic() - t_train
+                t_train = time.monotonic()
+                save_state()
+        else:
+            loop.order, loop.batch = None, 0
+            continue
+        break
+    step, history = loop.step, loop.history
     backend.model.eval()
     seconds = time.monotonic() - t0
     path, scorer = None, None
@@ -496,4 +608,6 @@ def finetune(
                 "examples": [[pairs.captions[i], negatives[i][:1]] for i in range(min(3, len(pairs)))]}  # fmt: skip
         scorer = backend.save(path, info)
         say(f"wrote {path} (load it as {scorer})")
+        if state_path is not None and state_path.exists():
+            state_path.unlink()
     return NegClipResult(path, scorer, step, seconds, history)
