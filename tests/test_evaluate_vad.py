@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -76,6 +77,26 @@ def test_attribution_swaps_colours_only():
         "colour": "red",
         "lightness": "dark",
     }
+
+
+def test_counting_changes_the_number_only_up_or_down():
+    numbers = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+               "nine": 9}  # fmt: skip
+    data = build_dataset("vad-aro/counting", n=40, seed=0)
+    assert len(data) >= 30 and data.chance == 0.5
+    directions = set()
+    for (false, true), group in zip(data.candidates, data.group, strict=True):
+        a, b = false.split(), true.split()
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        assert len(a) == len(b) and diff, (false, true)
+        # only number words and grid sizes ("a 2x3 grid", "a 2 by 3 grid") change
+        assert all(b[i] in numbers or re.fullmatch(r"\d+(x\d+)?", b[i]) for i in diff), (
+            false,
+            true,
+        )
+        assert int(group) in [numbers[w] for w in b if w in numbers] or "grid" in b
+        directions.add(numbers.get(a[diff[0]], 0) > numbers.get(b[diff[0]], 0))
+    assert directions == {True, False}  # the false count is sometimes more, sometimes less
 
 
 def test_order_zeroshot_and_retrieval_sets():

@@ -66,6 +66,17 @@ def _next_colour(colour: str, allowed: tuple[str, ...], avoid: set[str]) -> str 
     return min(options, key=lambda c: (V.COLOUR_NAMES.index(c) - start) % len(V.COLOUR_NAMES))
 
 
+def neighbour_counts(spec: Spec) -> tuple[int | None, int | None]:
+    """The counts the generator draws for a group's arrangement just below and just above its
+    own (None where there is none); a colour scheme needs at least 3 copies."""
+    arr = spec["arrangement"]
+    counts = {"grid": (4, 6, 9), "circle": tuple(range(3, 10))}.get(arr, tuple(range(2, 7)))
+    n = spec["count"]
+    bigger = [c for c in counts if c > n]
+    smaller = [c for c in counts if c < n and (c >= 3 or not spec.get("colour_scheme"))]
+    return (smaller[-1] if smaller else None), (bigger[0] if bigger else None)
+
+
 def negative_specs(spec: Spec) -> list[Spec]:
     """Changed copies of ``spec``, most ARO-like first; each shows a different picture."""
     out: list[Spec] = []
@@ -101,12 +112,9 @@ def negative_specs(spec: Spec) -> list[Spec]:
             reordered["colours"] = list(reversed(spec["colours"]))
             out.append(reordered)
         arr = spec["arrangement"]
-        counts = {"grid": (4, 6, 9), "circle": tuple(range(3, 10))}.get(arr, tuple(range(2, 7)))
         if spec.get("colour_scheme") != "different":
-            n = spec["count"]
-            bigger = [c for c in counts if c > n]
-            smaller = [c for c in counts if c < n and (c >= 3 or not spec.get("colour_scheme"))]
-            for c in bigger[:1] or smaller[-1:]:
+            smaller, bigger = neighbour_counts(spec)
+            for c in [bigger] if bigger else [smaller] if smaller else []:
                 changed = copy.deepcopy(spec)
                 changed["count"] = c
                 out.append(changed)

@@ -160,6 +160,34 @@ def attribution(opts: Any, arg: str | None) -> Selection:
                      info={"truth": "exact (generator)", "false": "colours swapped"})  # fmt: skip
 
 
+def counting(opts: Any, arg: str | None) -> Selection:
+    """Groups of copies: the true count vs the next count the generator draws for the
+    arrangement, above or below at random (seeded), so that preferring larger or smaller
+    numbers gains nothing."""
+    import random
+
+    from snellen.concepts.shapes import describe
+    from snellen.concepts.shapes.negatives import neighbour_counts
+
+    def keep(s: Spec) -> bool:
+        return s["composition"] == "group" and s.get("colour_scheme") != "different"
+
+    rng = random.Random(opts.seed)
+    images, cands, groups = [], [], []
+    for spec, text, svg in _concepts(opts.n, opts.seed, opts.split, keep):
+        options = [c for c in neighbour_counts(spec) if c is not None]
+        if not options:
+            continue
+        false = describe({**spec, "count": rng.choice(options)})
+        if false == text or len(false.split()) != len(text.split()):
+            continue  # only the number words differ
+        images.append(ImageSource(svg=svg))
+        cands.append([false, text])
+        groups.append(str(spec["count"]))
+    return Selection(images, cands, [1] * len(images), groups, metric="accuracy", chance=0.5,
+                     info={"truth": "exact (generator)", "false": "another count"})  # fmt: skip
+
+
 def order(opts: Any, arg: str | None) -> Selection:
     images, texts, groups = [], [], []
     for spec, text, svg in _concepts(opts.n, opts.seed, opts.split, lambda s: True):
@@ -229,6 +257,12 @@ def register() -> None:
         "aro",
         attribution,
         "VAD pairs: true colours vs colours swapped (exact truth; chance 50%)",
+    )
+    register_dataset(
+        "vad-aro/counting",
+        "aro",
+        counting,
+        "VAD groups: the true number of copies vs another (exact truth; chance 50%)",
     )
     register_dataset(
         "vad-aro/order",
