@@ -21,6 +21,7 @@ SETS = [
     ("aro", "vad-aro/relation", "macro_accuracy"),
     ("aro", "vad-aro/attribution", "accuracy"),
     ("aro", "vad-aro/order", "accuracy"),
+    ("aro", "vad-aro/counting", "accuracy"),
     ("zeroshot", "vad-zeroshot/shape", "acc1"),
     ("zeroshot", "vad-zeroshot/colour", "acc1"),
     ("retrieval", "vad-retrieval", "image_retrieval_recall@1"),
