@@ -16,9 +16,9 @@ from typing import Any
 
 from snellen.errors import InputError
 from snellen.evaluate.anchors import anchors_for
+from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.evaluate.data import Classification, Dataset, Retrieval, Selection
 from snellen.evaluate.datasets import DATASETS, build_dataset
-from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.evaluate.records import EvalResult
 from snellen.records.evaluation import read_eval_results
 from snellen.registry import Registry
