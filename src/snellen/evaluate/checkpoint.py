@@ -131,7 +131,9 @@ def dataset_fingerprint(data: Dataset) -> str:
     decided by the candidates and the seeds)."""
     rest = {f.name: to_plain(getattr(data, f.name)) for f in fields(data)
             if f.name not in ("images", "draw", "info")}  # fmt: skip
-    return content_key(sources_fingerprint(data.images), rest, data.draw is not None)
+    return content_key(
+        sources_fingerprint(data.images), rest, getattr(data, "draw", None) is not None
+    )
 
 
 def _write_npy(path: Path, array: np.ndarray) -> None:
