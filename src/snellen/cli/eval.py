@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
               f"{result.model_labels.get('note') or 'not an official benchmark or model'})")  # fmt: skip
     if result.resumed.get("images") or result.resumed.get("texts"):
         print(f"  resumed: {result.resumed.get('images', 0)} images and "
-              f"{result.resumed.get('texts', 0)} texts were embedded by an earlier session")  # fmt: skip
+              f"{result.resumed.get('texts', 0)} texts were already embedded in "
+              f"{Path(args.out) / 'progress'}")  # fmt: skip
     skipped = result.counts.get("skipped", 0)
     if skipped:
         print(f"  skipped {skipped} images that did not load (listed in the JSON)")
