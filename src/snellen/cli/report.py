@@ -27,12 +27,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from snellen.errors import InputError
     from snellen.report import write_eval_report, write_report
     from snellen.store.run import MANIFEST
 
     if (Path(args.run) / MANIFEST).exists():
         path = write_report(args.run, args.out, grid_limit=args.grid_limit)
     else:
-        path = write_eval_report(args.run, args.out)
+        try:
+            path = write_eval_report(args.run, args.out)
+        except InputError as e:
+            raise InputError(f"{args.run} is not a check-up run (no {MANIFEST}), and {e}") from None
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
