@@ -122,3 +122,28 @@ def test_another_option_is_another_run_and_a_json_file_keeps_no_progress(
     single = tmp_path / "one.json"
     assert main([*small, "--out", str(single)]) == 0
     assert not (tmp_path / PROGRESS).exists() and "resumed" in json.loads(single.read_text())
+
+
+def test_stored_batches_with_an_image_that_did_not_load_resume_the_same(tmp_path: Path) -> None:
+    """Batches of one image, one of them a file that does not decode: a run taken up from
+    its stored batches (its completion forgotten, and half its batches) gives the same
+    record, skip included."""
+    import snellen
+    from evaluate_helpers import make_vg
+    from snellen.evaluate.checkpoint import CompletedRun
+
+    make_vg(tmp_path / "vg", "relation", broken=True)
+    kw = {"root": tmp_path / "vg", "out": tmp_path / "runs", "batch_size": 1, "workers": 0,
+          "progress": False}  # fmt: skip
+    first = snellen.evaluate("aro", "snellen-shapes", "aro/vg-relation", **kw)
+    assert first.counts["skipped"] == 1 and first.resumed == {"images": 0, "texts": 0}
+    run = Run(tmp_path / "runs" / PROGRESS)
+    assert run.delete(CompletedRun.kind, run.keys(CompletedRun.kind)) == 1
+    images = sorted(k for k in run.keys(EmbeddingChunk.kind) if k.startswith("img-"))
+    assert len(images) == 5  # four cases and the broken file, one batch each
+    run.delete(EmbeddingChunk.kind, images[1:3])  # keeps the broken file's batch
+    again = snellen.evaluate("aro", "snellen-shapes", "aro/vg-relation", **kw)
+    assert again.resumed["images"] == 2 and again.resumed["texts"] > 0
+    assert (again.metrics, again.breakdown, again.counts, again.skipped) == (
+        first.metrics, first.breakdown, first.counts, first.skipped,
+    )  # fmt: skip

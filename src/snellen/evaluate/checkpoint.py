@@ -239,7 +239,7 @@ class Checkpoint:
         done: set[int] = set()
         for c in self._chunks(f"{group}/"):
             skipped = {int(i): why for i, why in c.skipped.items()}
-            parts.append((c.indices[0] if c.indices else min(skipped), c.indices,
+            parts.append((min(c.indices + list(skipped)), c.indices,
                           self._load(c) if c.rows else None, skipped))  # fmt: skip
             done.update(c.indices, skipped)
         self.reused["images"] += sum(len(p[1]) for p in parts)
