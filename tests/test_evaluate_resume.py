@@ -18,7 +18,7 @@ from snellen.cli import main
 from snellen.evaluate.checkpoint import PROGRESS, EmbeddingChunk
 from snellen.store import Run
 
-N, BATCH = 120, 4
+N, BATCH = 96, 4
 ARGS = ["eval", "aro", "--dataset", "vad-aro/relation", "--n", str(N), "--batch-size",
         str(BATCH), "--workers", "0"]  # fmt: skip
 
@@ -84,15 +84,10 @@ def test_killed_eval_resumes_where_it_stopped_and_gives_the_same_metrics(
     assert row["resumed"]["images"] == before
     assert f"resumed: {before} images" in stdout
     assert _stored_images(out) == N
-    assert row["metrics"] == {k: v for k, v in clean["metrics"].items()}  # bit for bit
+    assert row["metrics"] == clean["metrics"]  # bit for bit
     assert row["breakdown"] == clean["breakdown"] and row["counts"] == clean["counts"]
     assert clean["resumed"] == {"images": 0, "texts": 0}
     print(f"clean {clean['_wall']:.1f} s; resumed after {before}/{N} images {wall:.1f} s")
-
-    # the same command again: complete, so skipped, and said so
-    stdout = _eval(out).communicate(timeout=300)[0]
-    assert "already complete" in stdout
-    assert _result(out)["created"] == row["created"]
 
 
 def test_another_option_is_another_run_and_a_json_file_keeps_no_progress(

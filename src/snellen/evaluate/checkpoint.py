@@ -170,6 +170,10 @@ class Checkpoint:
         self.reused = {"images": 0, "texts": 0}
         self._texts: dict[str, torch.Tensor] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # travels by path: the texts it holds in memory are read again from the store
+        return {**self.__dict__, "_texts": None}
+
     # -- a whole run --------------------------------------------------------------------
     def completed(self) -> CompletedRun | None:
         if self.run is None:
