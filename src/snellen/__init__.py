@@ -33,6 +33,7 @@ _API = {
     "train_clip": "snellen.clip",  # snellen train-clip
     "TrainConfig": "snellen.clip",
     "write_report": "snellen.report",  # snellen report
+    "write_eval_report": "snellen.report",  # snellen report DIR (of eval runs)
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
     "grammar_text": "snellen.llm.grammar",  # snellen checkup --constrain grammar

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--classnames", help="imagefolder: a file of class names, one per line")
     p.add_argument("--workers", type=int, help="image-loading worker processes")
     p.add_argument("--device", help="torch device (default: cuda when present)")
+    p.add_argument(
+        "--force", action="store_true",
+        help="with --out DIR: run again a run that DIR holds complete, dropping its stored work",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -67,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
         args.task, args.model, args.dataset, args.root, args.out,
         batch_size=args.batch_size, limit=args.limit, seed=args.seed, n_seeds=args.n_seeds,
         n=args.n, split=args.split, classnames=args.classnames, workers=args.workers,
-        device=args.device,
+        device=args.device, force=args.force,
     )  # fmt: skip
+    if result.resumed.get("complete"):
+        print(f"{result.task} on {result.dataset} with {result.model}: already complete in "
+              f"{result_path(result, args.out)} (same model, data and options; --force runs "
+              "it again)")  # fmt: skip
+        return 0
     print(f"{result.task} on {result.dataset} with {result.model} ({result.seconds:.1f} s):")
     for name, value in result.metrics.items():
         print(f"  {name:<28} {'-' if value is None else f'{value:.4f}'}")
@@ -77,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     if not result.comparable_with_published:
         print("  (not comparable with published numbers: "
               f"{result.model_labels.get('note') or 'not an official benchmark or model'})")  # fmt: skip
+    if result.resumed.get("images") or result.resumed.get("texts"):
+        print(f"  resumed: {result.resumed.get('images', 0)} images and "
+              f"{result.resumed.get('texts', 0)} texts were already embedded in "
+              f"{Path(args.out) / 'progress'}")  # fmt: skip
     skipped = result.counts.get("skipped", 0)
     if skipped:
         print(f"  skipped {skipped} images that did not load (listed in the JSON)")

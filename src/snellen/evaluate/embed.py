@@ -24,6 +24,9 @@ from snellen.score.base import Scorer
 
 log = logging.getLogger(__name__)
 
+#: called with each embedded batch: dataset indices, their embeddings, skipped images
+BatchHook = Callable[[list[int], torch.Tensor | None, dict[int, str]], None]
+
 _TEXT_CACHE: dict[str, dict[str, torch.Tensor]] = {}
 _CACHE_LIMIT = 500_000
 
@@ -80,8 +83,11 @@ def embed_images(
     batch_size: int = 64,
     workers: int | None = None,
     progress: bool = True,
+    on_batch: BatchHook | None = None,
 ) -> ImageEmbeddings:
-    """Embed every image of ``sources`` (see the module doc)."""
+    """Embed every image of ``sources`` (see the module doc). ``on_batch(indices, emb,
+    skipped)`` sees each batch as soon as it is embedded (``emb`` None when none of its
+    images loaded), so a caller can keep it (a resumable run does)."""
     from tqdm import tqdm
 
     transform = scorer.image_transform()
@@ -102,12 +108,16 @@ def embed_images(
         ):
             skipped.update(bad)
             if not idx:
+                if on_batch is not None:
+                    on_batch([], None, bad)
                 continue
             if transform is None:
                 chunks.append(scorer.embed_images(items))
             else:
                 chunks.append(scorer.embed_pixels(items))
             kept += idx
+            if on_batch is not None:
+                on_batch(idx, chunks[-1], bad)
     for i, why in skipped.items():
         log.warning("skipped image %d: %s", i, why)
     dim = chunks[0].shape[1] if chunks else 0

@@ -3,6 +3,7 @@ and write one JSON record (:class:`EvalResult`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -15,9 +16,11 @@ from typing import Any
 
 from snellen.errors import InputError
 from snellen.evaluate.anchors import anchors_for
+from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.evaluate.data import Classification, Dataset, Retrieval, Selection
 from snellen.evaluate.datasets import DATASETS, build_dataset
 from snellen.evaluate.records import EvalResult
+from snellen.records.evaluation import read_eval_results
 from snellen.registry import Registry
 from snellen.score.base import Scorer
 
@@ -83,6 +86,7 @@ def evaluate(
     device: str | None = None,
     progress: bool = True,
     data: Dataset | None = None,
+    force: bool = False,
 ) -> EvalResult:
     """Evaluate ``model`` (a scorer name as ``snellen score`` takes, or a loaded scorer) on
     ``task`` over ``dataset`` and return the record; write it as JSON to ``out`` (a file, or
@@ -90,7 +94,13 @@ def evaluate(
     first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
     the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
     ``data``: the dataset already built by :func:`build_dataset` (``dataset`` then only names
-    it), to evaluate several models on one set without building it again."""
+    it), to evaluate several models on one set without building it again.
+
+    With ``out`` a directory the run is resumable (:mod:`snellen.evaluate.checkpoint`): its
+    embeddings are kept in ``out/progress`` as they are made, a killed run started again
+    computes only what is missing, and a run already complete with the same model, data and
+    options is not run again (its stored record is returned, with ``resumed["complete"]``
+    set) unless ``force``."""
     from snellen import __version__
     from snellen.score import load_scorer
 
@@ -116,8 +126,36 @@ def evaluate(
     if len(data) == 0:
         raise InputError(f"dataset {dataset!r} has no cases (check --root and --limit)")
     seeds = list(range(seed, seed + max(1, n_seeds)))
-    output = _task_fn(entry)(scorer, data, scorer.batch_size, workers, seeds, progress)
+    options = {
+        "limit": limit,
+        "n": n,
+        "split": split,
+        "batch_size": batch_size,
+        "root": str(root) if root else None,
+    }  # fmt: skip
+    checkpoint = checkpoint_for(
+        out, scorer, data, task_name,
+        {**options, "dataset": dataset, "seeds": seeds, "scorer_batch": scorer.batch_size},
+    )  # fmt: skip
+    try:
+        done = checkpoint.completed()
+        if done is not None and not force:
+            assert out is not None  # only a directory keeps progress
+            path = result_path(done.result, out)
+            if not path.exists() or path.read_text(encoding="utf-8") != _json(done.result):
+                write_result(done.result, out)
+            checkpoint.close("complete")
+            return dataclasses.replace(done.result, resumed={"complete": 1})
+        if force:
+            checkpoint.forget([checkpoint.image_group(scorer, data.images, scorer.batch_size)])
+        output = _task_fn(entry)(
+            scorer, data, scorer.batch_size, workers, seeds, progress, checkpoint=checkpoint
+        )
+    except BaseException:
+        checkpoint.close("interrupted")
+        raise
     if output.counts.get("images", output.counts.get("cases", 1)) == 0:
+        checkpoint.close("failed")
         raise InputError(
             f"dataset {dataset!r}: none of its {len(data)} images could be read; first error: "
             f"{next(iter(output.skipped.values()), '?')}"
@@ -144,18 +182,14 @@ def evaluate(
         seconds=round(time.monotonic() - t0, 3),
         seed=seed,
         seeds=output.seeds,
-        options={
-            "limit": limit,
-            "n": n,
-            "split": split,
-            "batch_size": batch_size,
-            "root": str(root) if root else None,
-        },  # fmt: skip
+        options=options,
+        resumed=dict(checkpoint.reused) if checkpoint.run is not None else {},
         snellen_version=__version__,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     if out is not None:
-        write_result(result, out)
+        checkpoint.complete(result, write_result(result, out))
+    checkpoint.close()
     return result
 
 
@@ -168,30 +202,20 @@ def result_path(result: EvalResult, out: str | Path) -> Path:
     return out / (re.sub(r"[^A-Za-z0-9_.=-]+", "-", stem).strip("-") + ".json")
 
 
+def _json(result: EvalResult) -> str:
+    return json.dumps(result.to_row(), indent=2, allow_nan=False, default=str) + "\n"
+
+
 def write_result(result: EvalResult, out: str | Path) -> Path:
     """Write the record as JSON, atomically (a temporary file renamed into place)."""
     path = result_path(result, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(result.to_row(), indent=2, allow_nan=False, default=str) + "\n")
+    tmp.write_text(_json(result), encoding="utf-8")
     tmp.replace(path)
     return path
 
 
 def load_results(path: str | Path) -> list[EvalResult]:
     """Every run record in a directory (recursively) or one JSON file."""
-    p = Path(path)
-    files = sorted(p.rglob("*.json")) if p.is_dir() else [p]
-    if not files or not files[0].exists():
-        raise InputError(f"{path}: no evaluation JSON files found (write them with --out)")
-    out = []
-    for f in files:
-        try:
-            row = json.loads(f.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise InputError(f"{f}: not valid JSON ({e})") from None
-        if isinstance(row, dict) and {"task", "dataset", "model", "metrics"} <= set(row):
-            out.append(EvalResult.from_row(row))
-    if not out:
-        raise InputError(f"{path}: none of the JSON files is an evaluation result")
-    return out
+    return read_eval_results(path)

@@ -69,23 +69,7 @@ def write_table(df: Any, out: str | Path) -> Path:
 
 
 def to_html(df: Any, results: list[Any]) -> str:
-    """One self-contained page: the runs table, then each run's breakdown."""
-    from snellen.report.html import _CSS, esc, table
+    """The report's page of these runs (:func:`snellen.report.render_eval_page`)."""
+    from snellen.report.evaluation import render_eval_page
 
-    cols = [c for c in df.columns if not c.startswith("m:")]
-    parts = [
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-        f"<title>snellen eval</title><style>{_CSS}</style></head><body>",
-        "<h1>snellen eval</h1>",
-        f'<p class="sub">{len(df)} runs from {esc(df.attrs.get("source", ""))}; numbers of '
-        "models that are not standard published ones are not comparable with papers.</p>",
-        table(cols, df[cols].itertuples(index=False), left=3),
-    ]
-    for r in sorted(results, key=lambda r: (r.task, r.dataset, r.model, r.seed)):
-        parts.append(f"<h2>{esc(r.task)} · {esc(r.dataset)} · {esc(r.model)} · seed {r.seed}</h2>")
-        parts.append(table(["metric", "value"], sorted(r.metrics.items())))
-        for name, values in r.breakdown.items():
-            parts.append(f"<h3>{esc(name)}</h3>")
-            parts.append(table(["", "value"], sorted(values.items())))
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    return render_eval_page(results, str(df.attrs.get("source", "")))

@@ -29,7 +29,9 @@ def _svg(fig: object, plot_id: str, title: str) -> str:
 
     buf = io.StringIO()
     fig.tight_layout()  # type: ignore[attr-defined]
-    fig.savefig(buf, format="svg")  # type: ignore[attr-defined]
+    # no date and a fixed id salt: the same numbers give the same page, byte for byte
+    with plt.rc_context({"svg.hashsalt": plot_id}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})  # type: ignore[attr-defined]
     plt.close(fig)  # type: ignore[arg-type]
     text = buf.getvalue()
     return (
@@ -48,8 +50,10 @@ def bar_chart(
     ylabel: str,
     ylim: tuple[float, float] | None = None,
     chance: float | None = None,
+    errors: Mapping[str, Sequence[float | None]] | None = None,
 ) -> str:
-    """Grouped bars: one group per entry of ``groups``, one bar per series (None: no bar)."""
+    """Grouped bars: one group per entry of ``groups``, one bar per series (None: no bar);
+    ``errors`` (by series name, same shape) draws a +- error bar on a bar."""
     fig, ax = _figure(max(4.0, 1.0 + 0.5 * len(groups) * max(1, len(series))), 3.2)
     n = max(1, len(series))
     width = 0.8 / n
@@ -58,6 +62,13 @@ def bar_chart(
         pts = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
         ax.bar([x for x, _ in pts], [v for _, v in pts], width, label=name,
                color=_COLOURS[i % len(_COLOURS)])  # fmt: skip
+        err = (errors or {}).get(name)
+        if err is not None:
+            bars = [(x, v, e) for x, v, e in zip(xs, values, err, strict=True)
+                    if v is not None and e is not None]  # fmt: skip
+            ax.errorbar([x for x, _, _ in bars], [v for _, v, _ in bars],
+                        yerr=[e for _, _, e in bars], fmt="none", ecolor="#1d232a", capsize=2,
+                        lw=1)  # fmt: skip
     if chance is not None:
         ax.axhline(chance, color="#57606a", lw=1, ls=":", label="chance")
     ax.set_xticks(range(len(groups)), groups, rotation=20 if len(groups) > 4 else 0, ha="right"

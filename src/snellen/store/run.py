@@ -241,6 +241,15 @@ class Run:
             raise
         return conn.total_changes - before
 
+    def delete(self, kind: str, keys: Iterable[str]) -> int:
+        """Forget records (a re-run the user forced); returns how many were removed."""
+        conn = self._connect()
+        before = conn.total_changes
+        conn.executemany(
+            "DELETE FROM records WHERE kind = ? AND key = ?", [(kind, k) for k in keys]
+        )
+        return conn.total_changes - before
+
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         row = (
             self._connect()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import statistics
 
+from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Selection
-from snellen.evaluate.embed import embed_images, embed_texts
 from snellen.evaluate.metrics import selection_accuracy
 from snellen.evaluate.tasks import TaskOutput
 from snellen.score.base import Scorer
@@ -15,9 +15,10 @@ from snellen.score.base import Scorer
 
 def evaluate(
     scorer: Scorer, dataset: Selection, batch_size: int = 64, workers: int | None = None,
-    seeds: list[int] | None = None, progress: bool = True,
+    seeds: list[int] | None = None, progress: bool = True, checkpoint: Checkpoint | None = None,
 ) -> TaskOutput:  # fmt: skip
-    images = embed_images(scorer, dataset.images, batch_size, workers, progress)
+    ck = checkpoint or Checkpoint()
+    images = ck.images(scorer, dataset.images, batch_size, workers, progress)
     seeds = list(seeds or [0]) if dataset.draw is not None else [0]
     group = [dataset.group[i] for i in images.kept]
     answer = [dataset.answer[i] for i in images.kept]
@@ -25,7 +26,7 @@ def evaluate(
     for seed in seeds:
         options = dataset.options(seed)
         flat = [t for i in images.kept for t in options[i]]
-        text_emb = embed_texts(scorer, flat)
+        text_emb = ck.texts(scorer, flat)
         scores, start = [], 0
         for row, i in enumerate(images.kept):
             n = len(options[i])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Retrieval
-from snellen.evaluate.embed import embed_images, embed_texts
 from snellen.evaluate.metrics import retrieval_recall
 from snellen.evaluate.tasks import TaskOutput
 from snellen.score.base import Scorer
@@ -15,14 +15,15 @@ KS = (1, 5, 10)
 
 def evaluate(
     scorer: Scorer, dataset: Retrieval, batch_size: int = 64, workers: int | None = None,
-    seeds: list[int] | None = None, progress: bool = True,
+    seeds: list[int] | None = None, progress: bool = True, checkpoint: Checkpoint | None = None,
 ) -> TaskOutput:  # fmt: skip
-    images = embed_images(scorer, dataset.images, batch_size, workers, progress)
+    ck = checkpoint or Checkpoint()
+    images = ck.images(scorer, dataset.images, batch_size, workers, progress)
     texts = [c for i in images.kept for c in dataset.captions[i]]
     owner = torch.tensor(
         [row for row, i in enumerate(images.kept) for _ in dataset.captions[i]], dtype=torch.long
     )
-    text_emb = embed_texts(scorer, texts)
+    text_emb = ck.texts(scorer, texts)
     metrics = retrieval_recall(images.emb, text_emb, owner, KS)
     return TaskOutput(
         metrics=dict(metrics),

@@ -3,29 +3,36 @@ embeddings (re-normalised), logits are 100 x cosine, as CLIP and clip_benchmark 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 import torch.nn.functional as F
 
+from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Classification
-from snellen.evaluate.embed import embed_images, embed_texts
+from snellen.evaluate.embed import embed_texts
 from snellen.evaluate.metrics import per_class_recall, zeroshot_metrics
 from snellen.evaluate.tasks import TaskOutput
 from snellen.score.base import Scorer
 
 
-def classifier(scorer: Scorer, classnames: list[str], templates: list[str]) -> torch.Tensor:
+def classifier(
+    scorer: Scorer, classnames: list[str], templates: list[str],
+    embed: Callable[[Scorer, Sequence[str]], torch.Tensor] = embed_texts,
+) -> torch.Tensor:  # fmt: skip
     """Class weights [D, C]."""
     texts = [t.format(c=name) for name in classnames for t in templates]
-    emb = embed_texts(scorer, texts).view(len(classnames), len(templates), -1)
+    emb = embed(scorer, texts).view(len(classnames), len(templates), -1)
     return F.normalize(emb.mean(dim=1), dim=-1).t()
 
 
 def evaluate(
     scorer: Scorer, dataset: Classification, batch_size: int = 64, workers: int | None = None,
-    seeds: list[int] | None = None, progress: bool = True,
+    seeds: list[int] | None = None, progress: bool = True, checkpoint: Checkpoint | None = None,
 ) -> TaskOutput:  # fmt: skip
-    weights = classifier(scorer, dataset.classnames, dataset.templates)
-    images = embed_images(scorer, dataset.images, batch_size, workers, progress)
+    ck = checkpoint or Checkpoint()
+    weights = classifier(scorer, dataset.classnames, dataset.templates, ck.texts)
+    images = ck.images(scorer, dataset.images, batch_size, workers, progress)
     target = torch.tensor([dataset.labels[i] for i in images.kept], dtype=torch.long)
     logits = 100.0 * images.emb @ weights
     metrics: dict[str, float | None] = dict(zeroshot_metrics(logits, target))
