@@ -14,23 +14,44 @@ from evaluate_helpers import make_open_clip, shape_image
 from snellen.cli import main
 from snellen.clip.pos import pos_tags
 from snellen.errors import InputError
-from snellen.evaluate.negclip import NegClipConfig, finetune, pos_negatives, swap_negatives
+from snellen.evaluate.negclip import (
+    NegClipConfig,
+    finetune,
+    noun_phrases,
+    pos_negatives,
+    swap_negatives,
+)
 from snellen.score import load_scorer
 
 
-def test_swap_negatives_swap_two_words_of_one_part_of_speech():
+def test_swap_negatives_swap_two_words_of_one_part_of_speech_or_two_noun_phrases():
     caption = "a red circle above a blue square"
     tags = pos_tags([caption])[0]
-    negs = swap_negatives(caption, tags, random.Random(0), k=3)
+    negs = swap_negatives(caption, tags, random.Random(0), k=5)
     assert negs and caption not in negs and len(set(negs)) == len(negs)
     for neg in negs:
         a, b = caption.split(), neg.split()
+        assert sorted(a) == sorted(b)
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        assert len(diff) == 2 and sorted(a) == sorted(b)
-        i, j = diff
-        assert {tags[i][1][:2], tags[j][1][:2]} in ({"NN"}, {"JJ"}, {"RB"}, {"VB"})
+        if len(diff) == 2:  # one word for another of its part of speech
+            i, j = diff
+            assert {tags[i][1][:2], tags[j][1][:2]} in ({"NN"}, {"JJ"}, {"RB"}, {"VB"})
+        else:  # the two noun phrases exchanged
+            assert neg == "a blue square above a red circle"
     assert "a blue circle above a red square" in negs or "a red square above a blue circle" in negs
+    assert "a blue square above a red circle" in negs
     assert pos_negatives(["one"], seed=0) == [[]]  # nothing to swap
+
+
+def test_noun_phrases_end_in_a_noun_and_keep_their_words():
+    caption = "A little girl holding a kitten next to a blue fence."
+    tags = pos_tags([caption])[0]
+    words = [w for w, _ in tags]
+    spans = noun_phrases(tags)
+    assert [" ".join(words[a:b]) for a, b in spans] == ["A little girl", "a kitten", "a blue fence"]
+    # the shipped NegCLIP data holds this very swap for this caption
+    negs = swap_negatives(caption, tags, random.Random(1), k=12)
+    assert "a blue fence holding a kitten next to A little girl." in negs
 
 
 def _tsv(tmp_path, n=8):

@@ -76,26 +76,69 @@ class NegClipConfig:
 # ---------------------------------------------------------------- hard negative captions
 
 
+# the tags a noun phrase is made of here: determiners, numbers, adjectives, participles and
+# nouns, ending in a noun ("a big light pink oval", "three 7-pointed stars", "the man's hat")
+NP_TAGS = frozenset(
+    ("DT", "PDT", "PRP$", "CD", "JJ", "JJR", "JJS", "VBN", "HYPH", "POS", *SWAP_TAGS["noun"])
+)
+_NP_STARTS = ("DT", "PDT", "PRP$")
+
+
+def noun_phrases(tags: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Token spans ``[start, end)`` of the noun phrases of a tagged caption: maximal runs of
+    :data:`NP_TAGS` that end in a noun, a determiner starting a new phrase (a chunker over
+    the tagger's Penn tags; the tagger runs without a parser)."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(tags)
+    while i < n:
+        if tags[i][1] not in NP_TAGS:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and tags[j][1] in NP_TAGS and tags[j][1] not in _NP_STARTS:
+            j += 1
+        nouns = [m for m in range(i, j) if tags[m][1] in SWAP_TAGS["noun"]]
+        if nouns:
+            spans.append((i, nouns[-1] + 1))
+            i = nouns[-1] + 1
+        else:
+            i = j
+    return spans
+
+
+def _swaps(kind: str, tags: Sequence[tuple[str, str]]) -> list[tuple[tuple[int, int], ...]]:
+    """Every swap of one kind a caption allows, as pairs of token spans."""
+    words = [w.lower() for w, _ in tags]
+    if kind == "noun phrase":
+        spans = noun_phrases(tags)
+        return [
+            (a, b)
+            for x, a in enumerate(spans)
+            for b in spans[x + 1 :]
+            if words[a[0] : a[1]] != words[b[0] : b[1]]
+            and max(a[1] - a[0], b[1] - b[0]) > 1  # one word each: a noun swap
+        ]
+    idx = [i for i, (_, t) in enumerate(tags) if t in SWAP_TAGS[kind]]
+    return [((a, a + 1), (b, b + 1)) for a in idx for b in idx if a < b and words[a] != words[b]]
+
+
 def swap_negatives(
     caption: str, tags: Sequence[tuple[str, str]], rng: random.Random, k: int = 3
 ) -> list[str]:
-    """Up to ``k`` distinct captions made from ``caption`` by swapping two different words of
-    the same part of speech (``tags``: (token, Penn tag) pairs of the caption)."""
+    """Up to ``k`` distinct captions made from ``caption`` by swapping two different noun
+    phrases, or two different words of the same part of speech (``tags``: (token, Penn tag)
+    pairs of the caption), as NegCLIP's released negatives do."""
     words = [w for w, _ in tags]
     out: list[str] = []
-    kinds = list(SWAP_TAGS)
+    kinds = [*SWAP_TAGS, "noun phrase"]
     rng.shuffle(kinds)
+    options = {kind: _swaps(kind, tags) for kind in kinds}
     for _attempt in range(4 * k):
         for kind in kinds:
-            idx = [i for i, (_, t) in enumerate(tags) if t in SWAP_TAGS[kind]]
-            pairs = [
-                (a, b) for a in idx for b in idx if a < b and words[a].lower() != words[b].lower()
-            ]
-            if not pairs:
+            if not options[kind]:
                 continue
-            a, b = rng.choice(pairs)
-            swapped = list(words)
-            swapped[a], swapped[b] = swapped[b], swapped[a]
+            (a0, a1), (b0, b1) = rng.choice(options[kind])
+            swapped = words[:a0] + words[b0:b1] + words[a1:b0] + words[a0:a1] + words[b1:]
             text = _detokenize(swapped)
             if text != _detokenize(words) and text not in out:
                 out.append(text)
