@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from snellen.metrics.seeds import summarize_seeds
 from snellen.records.evaluation import EvalResult, read_eval_results
 from snellen.report.html import _CSS, esc, table
 from snellen.report.plots import bar_chart, line_chart
@@ -34,10 +35,6 @@ def _order(results: Sequence[EvalResult]) -> list[EvalResult]:
     return sorted(results, key=lambda r: (r.task, r.dataset, r.model, r.seed))
 
 
-def _label(r: EvalResult, seeds_differ: bool) -> str:
-    return f"{r.dataset} (seed {r.seed})" if seeds_differ else r.dataset
-
-
 def _unique(labels: list[str]) -> list[str]:
     """Labels made distinct (two runs that differ only in options get #2, #3, ...)."""
     seen: dict[str, int] = {}
@@ -55,25 +52,30 @@ def _std(r: EvalResult, metric: str) -> float | None:
 def _task_section(task: str, runs: list[EvalResult]) -> str:
     """The headline metric per dataset (one bar per model) with chance and published
     numbers, and the table of the same numbers."""
-    seeds_differ = len({r.seed for r in runs}) > 1
-    groups = list(dict.fromkeys(_label(r, seeds_differ) for r in runs))
-    models = list(dict.fromkeys(r.model for r in runs))
+    summaries = summarize_seeds(runs)
+    over_seeds = any(len(s.seeds) > 1 for s in summaries)
+    groups = list(dict.fromkeys(s.dataset for s in summaries))
+    models = list(dict.fromkeys(s.model for s in summaries))
     value: dict[tuple[str, str], float | None] = {}
     error: dict[tuple[str, str], float | None] = {}
     chance: dict[str, float] = {}
     published: dict[str, dict[str, float]] = defaultdict(dict)
-    metrics = list(dict.fromkeys(r.main_metric()[0] for r in runs))
+    metrics = list(dict.fromkeys(s.metric for s in summaries))
+    for s in summaries:
+        value[(s.dataset, s.model)] = None if s.mean is None else 100 * s.mean
+        if over_seeds:
+            error[(s.dataset, s.model)] = None if s.std is None else 100 * s.std
+        if s.chance is not None:
+            chance[s.dataset] = 100 * s.chance
+    if not over_seeds:  # one run each: the spread over perturbation draws, where there is one
+        for r in runs:
+            std = _std(r, r.main_metric()[0])
+            error[(r.dataset, r.model)] = None if std is None else 100 * std
     for r in runs:
-        g = _label(r, seeds_differ)
-        name, v = r.main_metric()
-        value[(g, r.model)] = None if v is None else 100 * v
-        std = _std(r, name)
-        error[(g, r.model)] = None if std is None else 100 * std
-        if r.metrics.get("chance") is not None:
-            chance[g] = 100 * float(r.metrics["chance"] or 0.0)
+        name = r.main_metric()[0]
         for a in r.published:
             if a.get("metric") == name:
-                published[f"published: {a['model']}"][g] = 100 * float(a["value"])
+                published[f"published: {a['model']}"][r.dataset] = 100 * float(a["value"])
     series: dict[str, list[float | None]] = {m: [value.get((g, m)) for g in groups] for m in models}
     errors = {m: [error.get((g, m)) for g in groups] for m in models}
     for name, by_group in published.items():
@@ -84,12 +86,17 @@ def _task_section(task: str, runs: list[EvalResult]) -> str:
     elif chance:
         series["chance"] = [chance.get(g) for g in groups]
     metric = metrics[0] if len(metrics) == 1 else "headline metric"
+    n_seeds = max(len(s.seeds) for s in summaries)
+    spread = (
+        f" (mean ± standard deviation over {n_seeds} data seeds)"
+        if over_seeds
+        else " (± standard deviation over perturbation seeds)"
+        if any(e is not None for e in error.values())
+        else ""
+    )
     plot = bar_chart(
         groups, series, plot_id=f"{task}-plot", errors=errors, chance=line, ylim=(0, 100),
-        title=f"{task}: {metric} per dataset and model"
-        + (" (± standard deviation over perturbation seeds)" if any(
-            e is not None for e in error.values()) else ""),
-        ylabel=f"{metric} (%)",
+        title=f"{task}: {metric} per dataset and model" + spread, ylabel=f"{metric} (%)",
     )  # fmt: skip
     rows = []
     for r in runs:

@@ -71,8 +71,9 @@ def bar_chart(
                         lw=1)  # fmt: skip
     if chance is not None:
         ax.axhline(chance, color="#57606a", lw=1, ls=":", label="chance")
-    ax.set_xticks(range(len(groups)), groups, rotation=20 if len(groups) > 4 else 0, ha="right"
-                  if len(groups) > 4 else "center")  # fmt: skip
+    crowded = len(groups) > 4 or max((len(g) for g in groups), default=0) > 12
+    ax.set_xticks(range(len(groups)), groups, rotation=20 if crowded else 0, ha="right"
+                  if crowded else "center")  # fmt: skip
     ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)
