@@ -216,3 +216,19 @@ def test_a_killed_fine_tune_resumes_to_the_same_weights(tmp_path):
     state.write_bytes(b"")
     with pytest.raises(InputError, match="delete it to start over"):
         finetune(NegClipConfig(n_train=48, batch_size=16), out, log=None)
+
+
+def test_the_control_fine_tunes_without_hard_negatives(tmp_path):
+    from snellen.clip.model import load_checkpoint
+
+    out = tmp_path / "ft.pt"
+    result = finetune(
+        NegClipConfig(n_train=16, batch_size=8, negatives="none", hard_images=0, warmup_steps=1),
+        out,
+        log=None,
+    )
+    assert result.steps == 2
+    info = load_checkpoint(str(out))[2]
+    assert info["examples"][0][1] == []  # no hard negative caption was made
+    with pytest.raises(InputError, match="use auto, pos or none"):
+        finetune(NegClipConfig(n_train=4, negatives="nope"), log=None)

@@ -67,8 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     n.add_argument("--root", help="image folder of a .tsv source")
     n.add_argument(
         "--negatives",
-        choices=("auto", "pos"),
-        help="auto: a .tsv's own negatives, else POS swaps (default); pos: always POS swaps",
+        choices=("auto", "pos", "none"),
+        help="auto: a .tsv's own negatives, else POS swaps (default); pos: always POS swaps; "
+        "none: no hard negative captions (with --hard-images 0: plain fine-tuning, the "
+        "CLIP-FT control)",
     )
     n.add_argument("--hard-images", type=int, help="nearest-neighbour images per image (3)")
     n.add_argument("--warmup-steps", type=int, help="linear warm-up steps (50)")

@@ -50,7 +50,9 @@ class NegClipConfig:
     init: str = "snellen-shapes"
     source: str = "shapes"
     root: str | None = None  # image folder of a .tsv source
-    negatives: str = "auto"  # auto (the source's own if it has them, else pos) | pos
+    # auto (the source's own if it has them, else pos) | pos | none (no hard negative captions:
+    # with hard_images=0, the CLIP-FT control of the ARO paper)
+    negatives: str = "auto"
     n_train: int = 8000
     seed: int = 0
     batch_size: int = 128
@@ -509,6 +511,8 @@ def finetune(
     command: str | None = None,
 ) -> NegClipResult:
     """Fine-tune ``cfg.init`` the NegCLIP way (see the module doc) and save it to ``out``."""
+    if cfg.negatives not in ("auto", "pos", "none"):
+        raise InputError(f"--negatives {cfg.negatives!r}: use auto, pos or none")
     t0 = time.monotonic()
     say = log or (lambda _m: None)
     if log is print:
@@ -524,13 +528,13 @@ def finetune(
         pairs, neighbours = tsv_pairs(cfg.source, cfg.root, size, cfg.n_train)
     else:
         pairs = load_pairs(cfg.source, cfg.n_train, cfg.seed, size, "train")
-    if cfg.negatives == "pos" or pairs.negatives is None or cfg.source == "shapes":
+    if cfg.negatives == "none":  # the control: the same fine-tune as plain CLIP (CLIP-FT)
+        negatives: list[list[str]] = [[] for _ in range(len(pairs))]
+    elif cfg.negatives == "pos" or pairs.negatives is None or cfg.source == "shapes":
         # the NegCLIP recipe: POS swaps, never the generator's exact negatives
         negatives = pos_negatives(pairs.captions, cfg.seed)
-    elif cfg.negatives == "auto":
-        negatives = pairs.negatives
     else:
-        raise InputError(f"--negatives {cfg.negatives!r}: use auto or pos")
+        negatives = pairs.negatives
     if neighbours is None or not any(neighbours):
         neighbours = nearest_images(backend, pairs, cfg.hard_images) if cfg.hard_images else None
     have_neg = sum(1 for n in negatives if n)
