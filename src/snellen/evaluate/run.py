@@ -83,6 +83,7 @@ def evaluate(
     device: str | None = None,
     progress: bool = True,
     data: Dataset | None = None,
+    precision: str | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (a scorer name as ``snellen score`` takes, or a loaded scorer) on
     ``task`` over ``dataset`` and return the record; write it as JSON to ``out`` (a file, or
@@ -90,7 +91,9 @@ def evaluate(
     first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
     the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
     ``data``: the dataset already built by :func:`build_dataset` (``dataset`` then only names
-    it), to evaluate several models on one set without building it again."""
+    it), to evaluate several models on one set without building it again. ``precision``:
+    ``fp32`` (the scorer's default) or ``amp`` (bfloat16 autocast on the CPU, as
+    clip_benchmark's ``--amp``; faster where the CPU has bfloat16 instructions, not exact)."""
     from snellen import __version__
     from snellen.score import load_scorer
 
@@ -104,6 +107,12 @@ def evaluate(
         scorer = model
     if batch_size:
         scorer.batch_size = batch_size
+    if precision:
+        from snellen.score.base import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise InputError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        scorer.precision = precision
     if data is None:
         data = build_dataset(
             dataset, root, limit=limit, seed=seed, n=n, split=split, classnames=classnames
@@ -149,6 +158,7 @@ def evaluate(
             "n": n,
             "split": split,
             "batch_size": batch_size,
+            "precision": scorer.precision,
             "root": str(root) if root else None,
         },  # fmt: skip
         snellen_version=__version__,
