@@ -11,7 +11,8 @@ phrasings of the picture's spec, as COCO's five annotators) for retrieval, so ev
 decoded and resized, as photographs are. Both sides use the same DataLoader worker count,
 batch size and torch threads. Pairs are compared like for like: snellen ``fp32`` against
 clip_benchmark ``amp=False``, snellen ``amp`` against clip_benchmark ``amp=True`` (its
-default: bfloat16 autocast on the CPU). Zero-shot times ``zero_shot_classifier`` +
+default: bfloat16 autocast on the CPU), and snellen ``bf16`` (the model itself in bfloat16)
+against clip_benchmark ``amp=True`` too. Zero-shot times ``zero_shot_classifier`` +
 ``run_classification`` (clip_benchmark 1.6.2's last step, ``accuracy``, fails under numpy 2,
 so it is left out of its timing); retrieval times its ``evaluate`` whole. snellen's text
 cache is cleared before each of its runs (cold: every text embedded). The systems run
@@ -178,12 +179,14 @@ def main() -> None:
             ("clip_benchmark amp=False", ref_zs(False)),
             ("snellen eval amp", ours_zs("amp")),
             ("clip_benchmark amp=True", ref_zs(True)),
+            ("snellen eval bf16", ours_zs("bf16")),
         ],
         "retrieval": [
             ("snellen eval fp32", ours_ret("fp32")),
             ("clip_benchmark amp=False", ref_ret(False)),
             ("snellen eval amp", ours_ret("amp")),
             ("clip_benchmark amp=True", ref_ret(True)),
+            ("snellen eval bf16", ours_ret("bf16")),
         ],
     }
     load0 = os.getloadavg()[0]
@@ -215,7 +218,8 @@ def main() -> None:
     by = {(r["task"], r["system"]): r for r in rows}
     for r in rows:
         ref = {"snellen eval fp32": "clip_benchmark amp=False",
-               "snellen eval amp": "clip_benchmark amp=True"}.get(r["system"])  # fmt: skip
+               "snellen eval amp": "clip_benchmark amp=True",
+               "snellen eval bf16": "clip_benchmark amp=True"}.get(r["system"])  # fmt: skip
         speed = f"{by[(r['task'], ref)]['seconds'] / r['seconds']:.1f}x" if ref else ""
         metric = "acc1" if r["task"] == "zeroshot" else "R@5"
         print(f"| {r['task']} | {r['system']} | {r['images']} | {r['seconds']:.1f} | "

@@ -107,3 +107,33 @@ def test_cli_precision(tmp_path, tiny_clip, capsys):
                "--out", str(out)])  # fmt: skip
     assert rc == 0
     assert json.loads(out.read_text())["options"]["precision"] == "amp"
+
+
+def test_bf16_precision(tiny_clip):
+    name, model, _, _ = tiny_clip
+    scorer = load_scorer(name, device="cpu", batch_size=3)
+    fp32_model = scorer.model
+    pixels = torch.rand(4, 3, 32, 32)
+    want_img, want_txt = scorer.embed_pixels(pixels), scorer.embed_texts(TEXTS)
+    scorer.precision = "bf16"
+    assert next(scorer.model.parameters()).dtype == torch.bfloat16
+    img, txt = scorer.embed_pixels(pixels), scorer.embed_texts(TEXTS)
+    assert img.dtype == txt.dtype == torch.float32
+    assert F.cosine_similarity(img, want_img).min() > 0.98
+    assert F.cosine_similarity(txt, want_txt).min() > 0.98
+    scorer.precision = "fp32"  # back to the float32 model itself, not a round trip
+    assert scorer.model is fp32_model
+    assert torch.equal(scorer.embed_texts(TEXTS), want_txt)
+
+
+def test_bf16_shapes_scorer():
+    from snellen.evaluate import build_dataset
+
+    data = build_dataset("vad-retrieval", n=8)
+    scorer = load_scorer("snellen-shapes", device="cpu")
+    want = scorer.embed_texts(data.captions[0])
+    scorer.precision = "bf16"
+    got = scorer.embed_texts(data.captions[0])
+    assert F.cosine_similarity(got, want).min() > 0.98
+    result = evaluate("retrieval", scorer, "vad-retrieval", data=data, workers=0, progress=False)
+    assert result.options["precision"] == "bf16" and result.counts["images"] == 8

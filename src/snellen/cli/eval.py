@@ -42,9 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="image-loading worker processes")
     p.add_argument("--device", help="torch device (default: cuda when present)")
     p.add_argument(
-        "--precision", choices=("fp32", "amp"),
-        help="fp32 (default, exact) or amp: torch.autocast, bfloat16 on the CPU (as "
-        "clip_benchmark --amp; faster on CPUs with bfloat16 instructions, not exact)",
+        "--precision", choices=("fp32", "amp", "bf16"),
+        help="fp32 (default, exact); amp: torch.autocast, bfloat16 on the CPU (as "
+        "clip_benchmark --amp); bf16: the model in bfloat16 (fastest on CPUs with bfloat16 "
+        "units); amp and bf16 are not exact",
     )  # fmt: skip
     p.set_defaults(func=run)
 

@@ -2,13 +2,17 @@
 
 Every scorer returns L2-normalised embeddings, so a similarity is a cosine. Work is done in
 batches of ``batch_size`` on the scorer's device (CUDA when present, unless told otherwise),
-in float32 unless ``precision`` is ``"amp"`` (``torch.autocast`` at the device's default
-type: bfloat16 on the CPU, float16 on CUDA, as clip_benchmark's ``--amp``).
+in float32 unless ``precision`` says otherwise: ``"amp"`` is ``torch.autocast`` at the
+device's default type (bfloat16 on the CPU, float16 on CUDA), as clip_benchmark's ``--amp``;
+``"bf16"`` runs a bfloat16 copy of the model (weights and activations), as OpenAI's CLIP
+runs in float16 on a GPU: the fastest on CPUs with bfloat16 matrix units, since autocast
+re-casts weights and leaves PyTorch's fused attention path. Embeddings are float32 always.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-#: ``precision`` values: float32 throughout, or torch.autocast (bfloat16 on the CPU)
-PRECISIONS = ("fp32", "amp")
+from snellen.errors import InputError
+
+#: ``precision`` values: float32, torch.autocast, a bfloat16 copy of the model
+PRECISIONS = ("fp32", "amp", "bf16")
 
 
 def default_device() -> torch.device:
@@ -31,17 +37,43 @@ class Scorer(ABC):
     ``name`` is the registry string that loads it again; ``labels`` say what its numbers may
     be compared with: ``standard`` (False for models that are not a published CLIP, whose
     scores must not be compared with published fidelity numbers), ``domain`` (what it was
-    trained on) and a free-text ``note``. ``precision``: ``"fp32"`` (default) or ``"amp"``.
+    trained on) and a free-text ``note``. ``precision``: ``"fp32"`` (default), ``"amp"`` or
+    ``"bf16"`` (see the module doc).
     """
 
     name: str = ""
     labels: dict[str, Any]
     device: torch.device
     batch_size: int = 64
-    precision: str = "fp32"
+    _precision: str = "fp32"
+
+    @property
+    def precision(self) -> str:
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        if value not in PRECISIONS:
+            raise InputError(f"precision {value!r}: use one of {', '.join(PRECISIONS)}")
+        if value == self._precision:
+            return
+        model = getattr(self, "model", None)
+        if value == "bf16":
+            if not isinstance(model, torch.nn.Module):
+                raise InputError(f"{self.name}: no torch model to run in bfloat16; use amp")
+            self._fp32_model = model
+            self.model = copy.deepcopy(model).to(torch.bfloat16)
+        elif self._precision == "bf16":
+            self.model = self._fp32_model
+        self._precision = value
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The type pixels go into the model as."""
+        return torch.bfloat16 if self._precision == "bf16" else torch.float32
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self.precision == "fp32":
+        if self._precision != "amp":
             return contextlib.nullcontext()
         return torch.autocast(self.device.type)
 
@@ -98,7 +130,7 @@ class Scorer(ABC):
     def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         """L2-normalised embeddings [N, D] of a batch made by :meth:`image_transform`."""
         with self._autocast():
-            emb = self._encode_pixels(pixels.to(self.device)).float().cpu()
+            emb = self._encode_pixels(pixels.to(self.device, self.dtype)).float().cpu()
         return F.normalize(emb, dim=-1)
 
     def similarity(self, images: Sequence[Image.Image], texts: Sequence[str]) -> torch.Tensor:

@@ -72,7 +72,7 @@ class OpenClipScorer(Scorer):
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         pixels = torch.stack([self.preprocess(on_white(im)) for im in images])
-        return self.model.encode_image(pixels.to(self.device))
+        return self.model.encode_image(pixels.to(self.device, self.dtype))
 
     def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
         return partial(_pixels, preprocess=self.preprocess)
