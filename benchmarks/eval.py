@@ -189,7 +189,6 @@ def main() -> None:
             ("snellen eval bf16", ours_ret("bf16")),
         ],
     }
-    load0 = os.getloadavg()[0]
     runs: dict[tuple[str, str], list[tuple[float, float, object]]] = {}
     for task in args.tasks.split(","):
         for r in range(args.repeats):
@@ -205,7 +204,7 @@ def main() -> None:
         rows.append({
             "task": task, "system": label, "images": n_images, "seconds": seconds,
             "images_per_s": n_images / seconds, "metric": rs[0][2],
-            "load_min": min([load0, *loads]), "load_max": max([load0, *loads]),
+            "load_min": min(loads), "load_max": max(loads),
             "runs": [s for s, _, _ in rs],
         })  # fmt: skip
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

@@ -45,7 +45,9 @@ class Scorer(ABC):
     labels: dict[str, Any]
     device: torch.device
     batch_size: int = 64
+    model: Any  # the torch module(s), when the scorer has them
     _precision: str = "fp32"
+    _fp32_model: Any = None
 
     @property
     def precision(self) -> str:
