@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--force", action="store_true",
         help="with --out DIR: run again a run that DIR holds complete, dropping its stored work",
     )  # fmt: skip
+    p.add_argument(
+        "--precision", choices=("fp32", "amp", "bf16"),
+        help="fp32 (default, exact); amp: torch.autocast, bfloat16 on the CPU (as "
+        "clip_benchmark --amp); bf16: the model in bfloat16 (fastest on CPUs with bfloat16 "
+        "units); amp and bf16 are not exact",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -72,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         args.task, args.model, args.dataset, args.root, args.out,
         batch_size=args.batch_size, limit=args.limit, seed=args.seed, n_seeds=args.n_seeds,
         n=args.n, split=args.split, classnames=args.classnames, workers=args.workers,
-        device=args.device, force=args.force,
+        device=args.device, force=args.force, precision=args.precision,
     )  # fmt: skip
     if result.resumed.get("complete"):
         print(f"{result.task} on {result.dataset} with {result.model}: already complete in "

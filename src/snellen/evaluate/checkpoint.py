@@ -89,15 +89,19 @@ class CompletedRun(Record):
 
 
 def model_fingerprint(scorer: Scorer) -> str:
-    """A hash of the scorer's name, device, input size and the bytes of every weight of
-    its torch modules: another checkpoint at the same path gets another fingerprint."""
+    """A hash of the scorer's name, device, input size, precision and the bytes of every
+    weight of its torch modules (the ones it runs, not a float32 copy kept aside): another
+    checkpoint at the same path gets another fingerprint."""
     from snellen import __version__
 
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{scorer.name}|{scorer.device.type}|{getattr(scorer, 'image_size', '')}".encode())
+    precision = getattr(scorer, "precision", "fp32")
+    h.update(
+        f"{scorer.name}|{scorer.device.type}|{getattr(scorer, 'image_size', '')}|{precision}".encode()
+    )
     h.update(__version__.encode())
     for name, value in sorted(vars(scorer).items()):
-        if not isinstance(value, torch.nn.Module):
+        if name.startswith("_") or not isinstance(value, torch.nn.Module):
             continue
         for key, tensor in value.state_dict().items():
             t = tensor.detach().contiguous().cpu().reshape(-1)

@@ -4,7 +4,7 @@ Images are decoded, cropped, rendered and resized by ``torch.utils.data.DataLoad
 processes with the scorer's own picklable transform (:meth:`Scorer.image_transform`); the
 main process only runs the model. An image that does not decode is skipped and counted, never
 fatal. Texts are de-duplicated and embedded once per scorer and kept in an in-memory cache
-(keyed by the scorer's name), so prompts and candidate captions shared by many cases, or by
+(keyed by the scorer and its precision), so prompts and candidate captions shared by many cases, or by
 several seeds of the order sets, are embedded a single time.
 """
 
@@ -127,7 +127,8 @@ def embed_images(
 def embed_texts(scorer: Scorer, texts: Sequence[str]) -> torch.Tensor:
     """L2-normalised embeddings [len(texts), D]; each distinct text is embedded once per
     scorer and remembered."""
-    cache = _TEXT_CACHE.setdefault(f"{scorer.name}#{id(scorer)}", {})
+    precision = getattr(scorer, "precision", "fp32")
+    cache = _TEXT_CACHE.setdefault(f"{scorer.name}#{id(scorer)}#{precision}", {})
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
         emb = scorer.embed_texts(missing)

@@ -87,6 +87,7 @@ def evaluate(
     progress: bool = True,
     data: Dataset | None = None,
     force: bool = False,
+    precision: str | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (a scorer name as ``snellen score`` takes, or a loaded scorer) on
     ``task`` over ``dataset`` and return the record; write it as JSON to ``out`` (a file, or
@@ -94,7 +95,10 @@ def evaluate(
     first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
     the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
     ``data``: the dataset already built by :func:`build_dataset` (``dataset`` then only names
-    it), to evaluate several models on one set without building it again.
+    it), to evaluate several models on one set without building it again. ``precision``:
+    ``fp32`` (the scorer's default), ``amp`` (bfloat16 autocast on the CPU, as
+    clip_benchmark's ``--amp``) or ``bf16`` (a bfloat16 copy of the model; the fastest on
+    CPUs with bfloat16 units); the latter two are not exact.
 
     With ``out`` a directory the run is resumable (:mod:`snellen.evaluate.checkpoint`): its
     embeddings are kept in ``out/progress`` as they are made, a killed run started again
@@ -114,6 +118,8 @@ def evaluate(
         scorer = model
     if batch_size:
         scorer.batch_size = batch_size
+    if precision:
+        scorer.precision = precision  # an InputError names the choices
     if data is None:
         data = build_dataset(
             dataset, root, limit=limit, seed=seed, n=n, split=split, classnames=classnames
@@ -131,6 +137,7 @@ def evaluate(
         "n": n,
         "split": split,
         "batch_size": batch_size,
+        "precision": scorer.precision,
         "root": str(root) if root else None,
     }  # fmt: skip
     checkpoint = checkpoint_for(

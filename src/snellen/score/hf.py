@@ -3,7 +3,7 @@ online, a local directory (``save_pretrained`` output) when offline."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,12 @@ class HFClipScorer(Scorer):
         return self._features(
             self.model.get_image_features(pixel_values=pixels.to(self.model.dtype))
         )
+
+    def _text_order(self, texts: Sequence[str]) -> list[int] | None:
+        if self._padding is not True:  # padded to the full length: the order does not matter
+            return None
+        ids = self.processor.tokenizer(list(texts), truncation=True)["input_ids"]
+        return sorted(range(len(texts)), key=lambda i: len(ids[i]))
 
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:
         inputs = self.processor(

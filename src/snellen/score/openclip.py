@@ -3,11 +3,18 @@
 ``ARCH`` is an open_clip model name (``ViT-B-32``) or the path of a model config JSON (it is
 registered under its file stem); ``PRETRAINED`` is a tag (``laion2b_s34b_b79k``, online) or a
 weights file. ``open-clip:hf-hub:ORG/REPO`` and ``open-clip:local-dir:PATH`` pass through to
-open_clip's own schemas."""
+open_clip's own schemas.
+
+Texts are embedded shortest first, and for open_clip's ``CLIP`` class (OpenAI CLIP and the
+standard open_clip text tower: causal attention, pooled at the end-of-text token or the
+first one) the text transformer runs over the first ``L`` positions only, ``L`` being one past
+the last pooled position in the batch: under the causal mask no later position reaches a
+pooled one, so the embeddings are the same (to float rounding) at a fraction of the cost
+(CLIP prompts are about 10 of 77 tokens). Other towers run whole (:func:`trimmable`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -60,11 +67,12 @@ class OpenClipScorer(Scorer):
         self.model = model.eval()
         self.preprocess = preprocess
         self.tokenizer = open_clip.get_tokenizer(arch)
+        self.trim = trimmable(self.model)
         self.labels = {"standard": True, "domain": arch, "note": ""}
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         pixels = torch.stack([self.preprocess(on_white(im)) for im in images])
-        return self.model.encode_image(pixels.to(self.device))
+        return self.model.encode_image(pixels.to(self.device, self.dtype))
 
     def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
         return partial(_pixels, preprocess=self.preprocess)
@@ -72,8 +80,73 @@ class OpenClipScorer(Scorer):
     def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.model.encode_image(pixels)
 
+    def _text_order(self, texts: Sequence[str]) -> list[int] | None:
+        if not self.trim:
+            return None
+        ends = pooled_positions(self.model, self.tokenizer(list(texts)))
+        return sorted(range(len(texts)), key=lambda i: int(ends[i]))
+
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:
-        return self.model.encode_text(self.tokenizer(texts).to(self.device))
+        ids = self.tokenizer(texts).to(self.device)
+        if self.trim:
+            return encode_text_trimmed(self.model, ids)
+        return self.model.encode_text(ids)
+
+
+def trimmable(model: Any) -> bool:
+    """Whether :func:`encode_text_trimmed` computes ``model.encode_text`` exactly: open_clip's
+    ``CLIP`` with its own ``encode_text``, a causal attention mask and a pooling that reads
+    one position at or before the end of text."""
+    try:
+        from open_clip.model import CLIP
+        from open_clip.transformer import Transformer
+    except ImportError:  # pragma: no cover - another open_clip layout
+        return False
+    if not isinstance(model, CLIP) or type(model).encode_text is not CLIP.encode_text:
+        return False
+    mask = getattr(model, "attn_mask", None)
+    if not isinstance(mask, torch.Tensor) or not isinstance(model.transformer, Transformer):
+        return False
+    n = mask.shape[-1]
+    causal = torch.ones(n, n, dtype=torch.bool).triu(1)
+    if mask.shape != (n, n) or not torch.equal(torch.isneginf(mask.cpu()), causal):
+        return False
+    if torch.any(mask.cpu()[~causal] != 0):
+        return False
+    pool = getattr(model, "text_pool_type", "argmax")
+    return pool in ("argmax", "first") or (pool == "eos" and model.text_eos_id is not None)
+
+
+def pooled_positions(model: Any, ids: torch.Tensor) -> torch.Tensor:
+    """The position each row of ``ids`` is pooled at, as open_clip's ``text_global_pool``."""
+    pool = getattr(model, "text_pool_type", "argmax")
+    if pool == "first":
+        return torch.zeros(ids.shape[0], dtype=torch.long, device=ids.device)
+    if pool == "eos":
+        return (ids == model.text_eos_id).int().argmax(dim=-1)
+    return ids.argmax(dim=-1)
+
+
+def encode_text_trimmed(model: Any, ids: torch.Tensor) -> torch.Tensor:
+    """``model.encode_text(ids)`` (unnormalised) with the transformer run over the first
+    ``max(pooled position) + 1`` positions only (see the module doc; ``trimmable(model)``
+    must hold)."""
+    from open_clip.transformer import text_global_pool
+
+    length = int(pooled_positions(model, ids).max()) + 1
+    ids = ids[:, :length]
+    cast_dtype = model.transformer.get_cast_dtype()
+    x = model.token_embedding(ids).to(cast_dtype)
+    x = x + model.positional_embedding[:length].to(cast_dtype)
+    x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+    x = model.ln_final(x)
+    x = text_global_pool(x, ids, model.text_pool_type, eos_token_id=model.text_eos_id)
+    if model.text_projection is not None:
+        if isinstance(model.text_projection, torch.nn.Linear):
+            x = model.text_projection(x)
+        else:
+            x = x @ model.text_projection
+    return x
 
 
 def _pixels(image: Image.Image, preprocess: Any) -> torch.Tensor:

@@ -54,7 +54,7 @@ class ShapesScorer(Scorer):
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         from snellen.clip.model import preprocess
 
-        return self.model.visual(preprocess(images, self.image_size).to(self.device))
+        return self.model.visual(preprocess(images, self.image_size).to(self.device, self.dtype))
 
     def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
         return partial(_pixels, size=self.image_size)
