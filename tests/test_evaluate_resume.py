@@ -142,3 +142,17 @@ def test_stored_batches_with_an_image_that_did_not_load_resume_the_same(tmp_path
     assert (again.metrics, again.breakdown, again.counts, again.skipped) == (
         first.metrics, first.breakdown, first.counts, first.skipped,
     )  # fmt: skip
+
+
+def test_precision_is_part_of_the_model_fingerprint():
+    from snellen.evaluate.checkpoint import model_fingerprint
+    from snellen.score import load_scorer
+
+    scorer = load_scorer("snellen-shapes", device="cpu")
+    fp32 = model_fingerprint(scorer)
+    scorer.precision = "amp"  # the same weights, other embeddings: never reuse fp32's
+    amp = model_fingerprint(scorer)
+    scorer.precision = "bf16"
+    bf16 = model_fingerprint(scorer)
+    scorer.precision = "fp32"
+    assert len({fp32, amp, bf16}) == 3 and model_fingerprint(scorer) == fp32
