@@ -2,9 +2,11 @@
 
 1. bag of words: retrieval on VAD with captions shuffled by each ARO perturbation against
    unshuffled captions, and VAD-ARO relation / attribution / order against chance;
-2. CLIP vs NegCLIP: every VAD set for ``snellen-shapes`` and a NegCLIP-tuned model.
+2. CLIP vs NegCLIP: every VAD set for ``snellen-shapes``, NegCLIP-tuned models and the
+   control fine-tuned the same way without hard negatives (CLIP-FT, as in the ARO paper).
 
-    .venv/bin/python benchmarks/eval_findings.py --negclip FILE.pt --out runs/eval-findings
+    .venv/bin/python benchmarks/eval_findings.py --model NegCLIP=negclip.pt \
+        --model CLIP-FT=clip-ft.pt --out runs/eval-findings
 
 Each set is built for ``--data-seeds`` seeds (different pictures and captions) and the mean
 and standard deviation over them are reported; the order sets also average 5 perturbation
@@ -42,8 +44,10 @@ def fmt(values: list[float]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
-        "--negclip", action="append", default=[], metavar="NAME=FILE.pt",
-        help="a NegCLIP-tuned snellen-shapes checkpoint (repeat for several)",
+        "--negclip", "--model", dest="negclip", action="append", default=[],
+        metavar="NAME=FILE.pt",
+        help="a fine-tuned snellen-shapes checkpoint: NegCLIP, or the CLIP-FT control "
+        "(--negatives none --hard-images 0); repeat for several",
     )  # fmt: skip
     ap.add_argument("--no-shuffles", action="store_true", help="skip the bag-of-words runs")
     ap.add_argument("--out", default="runs/eval-findings")

@@ -232,3 +232,13 @@ def test_the_control_fine_tunes_without_hard_negatives(tmp_path):
     assert info["examples"][0][1] == []  # no hard negative caption was made
     with pytest.raises(InputError, match="use auto, pos or none"):
         finetune(NegClipConfig(n_train=4, negatives="nope"), log=None)
+
+
+def test_swap_kinds_can_be_chosen():
+    caption = "a red circle above a blue square"
+    words_only = pos_negatives([caption], seed=0, k=8, kinds=("noun", "adjective"))[0]
+    assert words_only and "a blue square above a red circle" not in words_only
+    phrases = pos_negatives([caption], seed=0, k=8, kinds=("noun phrase",))[0]
+    assert phrases == ["a blue square above a red circle"]
+    with pytest.raises(InputError, match="use some of noun, adjective"):
+        pos_negatives([caption], seed=0, kinds=("clause",))

@@ -72,6 +72,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "none: no hard negative captions (with --hard-images 0: plain fine-tuning, the "
         "CLIP-FT control)",
     )
+    n.add_argument(
+        "--swaps", type=lambda v: tuple(x.strip() for x in v.split(",") if x.strip()),
+        help="what POS-swap negatives exchange, comma-separated: noun, adjective, adverb, "
+        "verb, noun phrase (default: all)",
+    )  # fmt: skip
     n.add_argument("--hard-images", type=int, help="nearest-neighbour images per image (3)")
     n.add_argument("--warmup-steps", type=int, help="linear warm-up steps (50)")
     n.add_argument(
@@ -116,7 +121,7 @@ def _negclip(args: argparse.Namespace) -> int:
     fields = (
         "init", "source", "root", "negatives", "n_train", "seed", "batch_size", "epochs", "lr",
         "hard_images", "warmup_steps", "lock_image", "threads", "max_minutes", "device",
-        "save_every",
+        "save_every", "swaps",
     )  # fmt: skip
     given = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
     cfg = NegClipConfig(**given)

@@ -53,6 +53,8 @@ class NegClipConfig:
     # auto (the source's own if it has them, else pos) | pos | none (no hard negative captions:
     # with hard_images=0, the CLIP-FT control of the ARO paper)
     negatives: str = "auto"
+    # what a POS-swap negative may exchange (all of SWAP_KINDS by default)
+    swaps: tuple[str, ...] = ("noun", "adjective", "adverb", "verb", "noun phrase")
     n_train: int = 8000
     seed: int = 0
     batch_size: int = 128
@@ -124,15 +126,22 @@ def _swaps(kind: str, tags: Sequence[tuple[str, str]]) -> list[tuple[tuple[int, 
     return [((a, a + 1), (b, b + 1)) for a in idx for b in idx if a < b and words[a] != words[b]]
 
 
+SWAP_KINDS = (*SWAP_TAGS, "noun phrase")
+
+
 def swap_negatives(
-    caption: str, tags: Sequence[tuple[str, str]], rng: random.Random, k: int = 3
+    caption: str,
+    tags: Sequence[tuple[str, str]],
+    rng: random.Random,
+    k: int = 3,
+    kinds: Sequence[str] = SWAP_KINDS,
 ) -> list[str]:
     """Up to ``k`` distinct captions made from ``caption`` by swapping two different noun
     phrases, or two different words of the same part of speech (``tags``: (token, Penn tag)
     pairs of the caption), as NegCLIP's released negatives do."""
     words = [w for w, _ in tags]
     out: list[str] = []
-    kinds = [*SWAP_TAGS, "noun phrase"]
+    kinds = list(kinds)
     rng.shuffle(kinds)
     options = {kind: _swaps(kind, tags) for kind in kinds}
     for _attempt in range(4 * k):
@@ -156,13 +165,21 @@ def _detokenize(tokens: Sequence[str]) -> str:
     return text
 
 
-def pos_negatives(captions: Sequence[str], seed: int, k: int = 3) -> list[list[str]]:
+def pos_negatives(
+    captions: Sequence[str], seed: int, k: int = 3, kinds: Sequence[str] = SWAP_KINDS
+) -> list[list[str]]:
     """POS-swap hard negatives for every caption (tagged in one batch by the same spaCy
     tagger as the order perturbations)."""
     from snellen.clip.pos import pos_tags
 
     rng = random.Random(seed)
-    return [swap_negatives(c, t, rng, k) for c, t in zip(captions, pos_tags(captions), strict=True)]
+    unknown = sorted(set(kinds) - set(SWAP_KINDS))
+    if unknown or not kinds:
+        raise InputError(
+            f"swap kinds {', '.join(unknown) or '(none)'}: use some of {', '.join(SWAP_KINDS)}"
+        )
+    tagged = pos_tags(captions)
+    return [swap_negatives(c, t, rng, k, kinds) for c, t in zip(captions, tagged, strict=True)]
 
 
 # ---------------------------------------------------------------- models
@@ -532,7 +549,7 @@ def finetune(
         negatives: list[list[str]] = [[] for _ in range(len(pairs))]
     elif cfg.negatives == "pos" or pairs.negatives is None or cfg.source == "shapes":
         # the NegCLIP recipe: POS swaps, never the generator's exact negatives
-        negatives = pos_negatives(pairs.captions, cfg.seed)
+        negatives = pos_negatives(pairs.captions, cfg.seed, kinds=cfg.swaps)
     else:
         negatives = pairs.negatives
     if neighbours is None or not any(neighbours):
