@@ -432,15 +432,18 @@ def _run_settings(cfg: NegClipConfig) -> dict[str, Any]:
     return {k: v for k, v in cfg.to_dict().items() if k not in _SESSION_FIELDS}
 
 
-def _save_state(
-    path: Path,
-    cfg: NegClipConfig,
-    backend: Backend,
-    opt: torch.optim.Optimizer,
-    gen: torch.Generator,
-    rng: random.Random,
-    loop: _Loop,
-) -> None:
+@dataclass(frozen=True)
+class _Parts:
+    """What a training state is saved from and restored into."""
+
+    backend: Backend
+    opt: torch.optim.Optimizer
+    gen: torch.Generator
+    rng: random.Random
+
+
+def _save_state(path: Path, cfg: NegClipConfig, parts: _Parts, loop: _Loop) -> None:
+    backend, opt, gen, rng = parts.backend, parts.opt, parts.gen, parts.rng
     state = {
         "settings": _run_settings(cfg),
         "model": backend.model.state_dict(),
@@ -456,14 +459,8 @@ def _save_state(
     tmp.replace(path)
 
 
-def _load_state(
-    path: Path,
-    cfg: NegClipConfig,
-    backend: Backend,
-    opt: torch.optim.Optimizer,
-    gen: torch.Generator,
-    rng: random.Random,
-) -> _Loop:
+def _load_state(path: Path, cfg: NegClipConfig, parts: _Parts) -> _Loop:
+    backend, opt, gen, rng = parts.backend, parts.opt, parts.gen, parts.rng
     try:
         state = torch.load(path, map_location=backend.device, weights_only=False)
     except Exception as e:  # noqa: BLE001 - a torn or foreign file
@@ -591,11 +588,12 @@ def finetune(
     t_train = time.monotonic()
     budget = None if cfg.max_minutes is None else max(1.0, 60 * cfg.max_minutes - (t_train - t0))
     loop = _Loop()
+    parts = _Parts(backend, opt, gen, rng)
     state_path = resume_path(out) if out is not None else None
     if state_path is not None and state_path.exists():
         # the data, the hard negatives and the locked embeddings above come from the starting
         # model and the seed, so they are the same; the weights and the draws continue
-        loop = _load_state(state_path, cfg, backend, opt, gen, rng)
+        loop = _load_state(state_path, cfg, parts)
         say(f"resumed from {state_path} at step {loop.step}/{loop.total}")
         total = loop.total
 
@@ -603,7 +601,7 @@ def finetune(
         if state_path is None:
             return
         loop.total = total
-        _save_state(state_path, cfg, backend, opt, gen, rng, loop)
+        _save_state(state_path, cfg, parts, loop)
 
     while loop.step < total:
         if loop.order is None:
