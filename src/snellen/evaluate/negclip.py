@@ -250,15 +250,10 @@ class OpenClipBackend(Backend):
     def __init__(self, spec: str, device: torch.device) -> None:
         import open_clip
 
-        from snellen.score.openclip import parse_spec
+        from snellen.score.openclip import parse_spec, resolve_arch
 
         arch, pretrained = parse_spec(spec)
-        if arch.endswith(".json"):
-            config = Path(arch)
-            if not config.exists():
-                raise InputError(f"open_clip model config {config} does not exist")
-            open_clip.add_model_config(config)
-            arch = config.stem
+        arch = resolve_arch(arch)
         self.arch = arch
         model, _, preprocess = open_clip.create_model_and_transforms(
             arch, pretrained=pretrained, device=device

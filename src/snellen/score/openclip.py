@@ -37,6 +37,20 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return arch, pretrained or None
 
 
+def resolve_arch(arch: str) -> str:
+    """An open_clip model name; a ``.json`` model config is registered with open_clip and
+    named by its file stem."""
+    if not arch.endswith(".json"):
+        return arch
+    import open_clip
+
+    config = Path(arch)
+    if not config.exists():
+        raise InputError(f"open_clip model config {config} does not exist")
+    open_clip.add_model_config(config)
+    return config.stem
+
+
 class OpenClipScorer(Scorer):
     def __init__(
         self, spec: str, device: str | torch.device | None = None, batch_size: int = 64
@@ -47,12 +61,7 @@ class OpenClipScorer(Scorer):
         self.device = torch.device(device) if device else default_device()
         self.batch_size = batch_size
         arch, pretrained = parse_spec(spec)
-        if arch.endswith(".json"):
-            config = Path(arch)
-            if not config.exists():
-                raise InputError(f"open_clip model config {config} does not exist")
-            open_clip.add_model_config(config)
-            arch = config.stem
+        arch = resolve_arch(arch)
         if pretrained is None and not arch.startswith(("hf-hub:", "local-dir:")):
             raise InputError(
                 f"{self.name}: say which weights: open-clip:{arch}:TAG (online) or "
