@@ -516,22 +516,28 @@ def _describe_group(spec: Spec, rng: Chooser) -> str:
     return text + _scene_suffix(spec, rng)
 
 
-def _describe_pair(spec: Spec, rng: Chooser) -> str:
+def pair_parts(spec: Spec, rng: Chooser) -> tuple[str, str, str]:
+    """The two objects' noun phrases (with their articles and size words) and the relation
+    phrase of a pair, as its description words them."""
     first = {
         k: v
         for k, v in spec.items()
         if k not in ("second", "relation", "distance", "relative_size")
     }
-    second = spec["second"]
-    rel = spec["relation"]
     size_a = size_b = None
     if spec.get("relative_size") == "larger":
         size_a, size_b = rng.choice(Site.PAIR_SIZE_FIRST, ("large", "big")), "small"
     elif spec.get("relative_size") == "smaller":
         size_a, size_b = "small", rng.choice(Site.PAIR_SIZE_SECOND, ("large", "big"))
     a = _with_article(noun_phrase(first, rng.sub("a"), size_word=size_a))
-    b = _with_article(noun_phrase(second, rng.sub("b"), size_word=size_b))
-    phrase = rng.choice(Site.RELATION, RELATION_PHRASES[(rel, spec.get("distance"))])
+    b = _with_article(noun_phrase(spec["second"], rng.sub("b"), size_word=size_b))
+    phrase = rng.choice(Site.RELATION, RELATION_PHRASES[(spec["relation"], spec.get("distance"))])
+    return a, b, phrase
+
+
+def _describe_pair(spec: Spec, rng: Chooser) -> str:
+    rel = spec["relation"]
+    a, b, phrase = pair_parts(spec, rng)
     if rel == "inside" and rng.random(Site.INSIDE_TURN) < 0.4:
         text = f"{b} with {a} inside it"
     elif (

@@ -74,30 +74,11 @@ def swapped_relation_text(spec: Spec) -> tuple[str, str]:
     attributes and size word (ARO's "the horse is eating the grass" vs "the grass is eating
     the horse"). The false one describes the spec with its objects exchanged, a different
     picture for every relation here (none is symmetric)."""
-    from snellen.concepts.shapes.describe import (
-        RELATION_PHRASES,
-        Chooser,
-        Site,
-        _scene_suffix,
-        _with_article,
-        noun_phrase,
-    )
+    from snellen.concepts.shapes.describe import Chooser, Site, _scene_suffix, pair_parts
 
     rng = Chooser(int(spec.get("phrasing", 0)))
-    first = {
-        k: v
-        for k, v in spec.items()
-        if k not in ("second", "relation", "distance", "relative_size")
-    }
     rel = spec["relation"]
-    size_a = size_b = None
-    if spec.get("relative_size") == "larger":
-        size_a, size_b = rng.choice(Site.PAIR_SIZE_FIRST, ("large", "big")), "small"
-    elif spec.get("relative_size") == "smaller":
-        size_a, size_b = "small", rng.choice(Site.PAIR_SIZE_SECOND, ("large", "big"))
-    a = _with_article(noun_phrase(first, rng.sub("a"), size_word=size_a))
-    b = _with_article(noun_phrase(spec["second"], rng.sub("b"), size_word=size_b))
-    phrase = rng.choice(Site.RELATION, RELATION_PHRASES[(rel, spec.get("distance"))])
+    a, b, phrase = pair_parts(spec, rng)
     suffix = _scene_suffix(spec, rng)
     if (
         rel in ("above", "below")
