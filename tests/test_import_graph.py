@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("imagesets",),  # image datasets drawn by programs (check-up runs, parametric variants)
     ("pretrain",),  # MoCo-v2 on image datasets
     ("probe",),  # linear and kNN probes of a pre-trained backbone
+    ("reproduce",),  # each paper's finding as one command, over the tasks and studies
     ("cli",),  # wiring: each subcommand calls the API
     ("__main__",),
 )
