@@ -103,7 +103,7 @@ def test_another_option_is_another_run_and_a_json_file_keeps_no_progress(
     assert "already complete" not in text
     assert len(list(out.glob("*.json"))) == 2
     # the result file deleted: written again from the stored record, nothing recomputed
-    first = sorted(out.glob("*__0.json"))[0]
+    first = sorted(out.glob("*__seed0-*.json"))[0]
     kept = first.read_text()
     first.unlink()
     assert main([*small, "--out", str(out)]) == 0

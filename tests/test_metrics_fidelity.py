@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from snellen.metrics import Fidelity, aggregate, fidelity, rank_and_percentile
+from snellen.records import ScorerLabels
 from snellen.score import Scorer
 
 NAN = float("nan")
@@ -45,7 +46,7 @@ class ColourScorer(Scorer):
 
     def __init__(self) -> None:
         self.name, self.device, self.batch_size = "colour", torch.device("cpu"), 2
-        self.labels = {"standard": False, "domain": "colours", "note": "test scorer"}
+        self.labels = ScorerLabels(False, "colours", "test scorer")
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         return torch.stack(

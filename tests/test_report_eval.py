@@ -18,6 +18,8 @@ from PIL import Image
 import snellen
 from snellen.cli import main
 from snellen.evaluate import EvalResult, load_results, write_result
+from snellen.records import ScorerLabels
+from snellen.records.evaluation import PublishedNumber
 from test_report_chromium import _saturated, chromium
 
 
@@ -44,9 +46,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    and r.model == "snellen-shapes"]  # fmt: skip
     standard = dataclasses.replace(
         relation, model="open-clip:ViT-B-32:openai", dataset="aro/vg-relation",
-        comparable_with_published=True, model_labels={"standard": True, "domain": "ViT-B-32"},
-        published=[{"model": "CLIP ViT-B/32", "metric": "macro_accuracy", "value": 0.59,
-                    "source": "ARO (Yuksekgonul et al., ICLR 2023)"}],
+        comparable_with_published=True, not_comparable_because=[],
+        model_labels=ScorerLabels(True, "ViT-B-32"),
+        published=[PublishedNumber("CLIP ViT-B/32", "macro_accuracy", 0.59,
+                                   "ARO (Yuksekgonul et al., ICLR 2023)", "aro/vg-relation")],
     )  # fmt: skip
     write_result(standard, out)
     assert main(["report", str(out)]) == 0

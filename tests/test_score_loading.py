@@ -81,7 +81,7 @@ def test_hf_clip_loads_a_saved_model_and_matches_it(kind, tmp_path):
     model.save_pretrained(tmp_path)
     processor.save_pretrained(tmp_path)
     scorer = load_scorer(f"hf-clip:{tmp_path}", device="cpu", batch_size=2)
-    assert scorer.name == f"hf-clip:{tmp_path}" and scorer.labels["standard"] is True
+    assert scorer.name == f"hf-clip:{tmp_path}" and scorer.labels.standard is False
     got = scorer.similarity(_images(), TEXTS)
 
     # the same computation straight on the in-memory model: the weights survived the trip
@@ -160,7 +160,7 @@ def test_registry_names_and_errors():
 
 def test_snellen_shapes_is_shipped_and_labelled(tmp_path):
     scorer = load_scorer("snellen-shapes", device="cpu")
-    assert scorer.labels["standard"] is False and "not comparable" in scorer.labels["note"]
+    assert scorer.labels.standard is False and "not comparable" in scorer.labels.note
     emb = scorer.embed_images(_images())
     assert emb.shape == (3, scorer.dim)
     assert torch.allclose(emb.norm(dim=1), torch.ones(3), atol=1e-5)

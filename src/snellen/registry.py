@@ -24,12 +24,22 @@ from typing import Generic, TypeVar, cast
 
 from snellen.errors import InputError
 
-__all__ = ["Entry", "Registry"]
+__all__ = ["Entry", "Registry", "import_target"]
 
 T = TypeVar("T")
 
 # "package.module:attribute" (a top-level module too: "json:dumps")
 _IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def import_target(path: str) -> object:
+    """The object a ``"package.module:attribute"`` string names (the attribute may be dotted),
+    imported now: how a lazy entry is loaded."""
+    module, _, attr = path.partition(":")
+    value: object = importlib.import_module(module)
+    for part in attr.split("."):
+        value = getattr(value, part)
+    return value
 
 
 @dataclass
@@ -45,11 +55,7 @@ class Entry(Generic[T]):
 
     def load(self) -> T:
         if self.lazy:
-            module, _, attr = cast(str, self.target).partition(":")
-            value = importlib.import_module(module)
-            for part in attr.split("."):
-                value = getattr(value, part)
-            self.target = cast(T, value)
+            self.target = cast(T, import_target(cast(str, self.target)))
             self.lazy = False
         return cast(T, self.target)
 

@@ -89,10 +89,11 @@ def run(args: argparse.Namespace) -> int:
     for name, value in result.metrics.items():
         print(f"  {name:<28} {'-' if value is None else f'{value:.4f}'}")
     for a in result.published:
-        print(f"  published ({a['model']}, {a['source']}): {a['metric']} {a['value']:.2f}")
+        print(f"  published ({a.model}, {a.source}): {a.metric} {a.value:.2f}")
     if not result.comparable_with_published:
-        print("  (not comparable with published numbers: "
-              f"{result.model_labels.get('note') or 'not an official benchmark or model'})")  # fmt: skip
+        print("  not comparable with published numbers:")
+        for why in result.not_comparable_because or ["(a record written before reasons)"]:
+            print(f"    - {why}")
     if result.resumed.get("images") or result.resumed.get("texts"):
         print(f"  resumed: {result.resumed.get('images', 0)} images and "
               f"{result.resumed.get('texts', 0)} texts were already embedded in "

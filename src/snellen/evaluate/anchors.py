@@ -1,42 +1,39 @@
-"""Published numbers to print beside a result when the model and the dataset match the
-paper's (SPEC: ARO, Yuksekgonul et al. 2023, Table 2 and its NegCLIP rows)."""
+"""Published numbers to print beside a result when the weights and the dataset are the
+paper's (SPEC: ARO, Yuksekgonul et al. 2023, Table 2 and its NegCLIP rows).
+
+A number is matched to the released weights a scorer runs (:mod:`snellen.score.released`,
+known by content), never to a model's name: a local fine-tune saved as ``negclip.pt`` gets no
+NegCLIP row. The ARO authors' NegCLIP file has no published digest, so its rows appear only
+once its sha256 is registered (``register_released(ReleasedWeights("NegCLIP", ...))``)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from snellen.records.evaluation import PublishedNumber
+from snellen.score.released import ReleasedWeights
 
+__all__ = ["ANCHORS", "Anchor", "anchors_for"]
 
-@dataclass(frozen=True)
-class Anchor:
-    model: str  # what the paper evaluated
-    pattern: str  # a regular expression over snellen model names that load that model
-    dataset: str
-    metric: str
-    value: float
-    source: str
+#: one published number, keyed by the released model's name and the dataset
+Anchor = PublishedNumber
 
-
-_CLIP_B32 = r"^(open-clip:ViT-B-32(-quickgelu)?:openai|hf-clip:openai/clip-vit-base-patch32)$"
-_NEGCLIP = r"^open-clip:ViT-B-32:.*negclip.*$"
 _ARO = "ARO (Yuksekgonul et al., ICLR 2023)"
+_B32 = "CLIP ViT-B/32"
 
-ANCHORS = [
-    Anchor("CLIP ViT-B/32", _CLIP_B32, "aro/vg-relation", "macro_accuracy", 0.59, _ARO),
-    Anchor("CLIP ViT-B/32", _CLIP_B32, "aro/vg-attribution", "macro_accuracy", 0.62, _ARO),
-    Anchor("CLIP ViT-B/32", _CLIP_B32, "aro/coco-order", "accuracy", 0.46, _ARO),
-    Anchor("CLIP ViT-B/32", _CLIP_B32, "aro/flickr-order", "accuracy", 0.59, _ARO),
-    Anchor("NegCLIP", _NEGCLIP, "aro/vg-relation", "macro_accuracy", 0.81, _ARO),
-    Anchor("NegCLIP", _NEGCLIP, "aro/vg-attribution", "macro_accuracy", 0.71, _ARO),
-    Anchor("NegCLIP", _NEGCLIP, "aro/coco-order", "accuracy", 0.86, _ARO),
-    Anchor("NegCLIP", _NEGCLIP, "aro/flickr-order", "accuracy", 0.91, _ARO),
-]
+ANCHORS: tuple[Anchor, ...] = (
+    Anchor(_B32, "macro_accuracy", 0.59, _ARO, "aro/vg-relation"),
+    Anchor(_B32, "macro_accuracy", 0.62, _ARO, "aro/vg-attribution"),
+    Anchor(_B32, "accuracy", 0.46, _ARO, "aro/coco-order"),
+    Anchor(_B32, "accuracy", 0.59, _ARO, "aro/flickr-order"),
+    Anchor("NegCLIP", "macro_accuracy", 0.81, _ARO, "aro/vg-relation"),
+    Anchor("NegCLIP", "macro_accuracy", 0.71, _ARO, "aro/vg-attribution"),
+    Anchor("NegCLIP", "accuracy", 0.86, _ARO, "aro/coco-order"),
+    Anchor("NegCLIP", "accuracy", 0.91, _ARO, "aro/flickr-order"),
+)
 
 
-def anchors_for(model: str, dataset: str) -> list[Anchor]:
-    """The published numbers for this model on this dataset (none when they do not match)."""
-    return [
-        a
-        for a in ANCHORS
-        if a.dataset == dataset and re.match(a.pattern, model, flags=re.IGNORECASE)
-    ]
+def anchors_for(released: ReleasedWeights | None, dataset: str) -> list[Anchor]:
+    """The published numbers for these released weights on this dataset (none for weights
+    that are not a known release)."""
+    if released is None:
+        return []
+    return [a for a in ANCHORS if a.dataset == dataset and a.model == released.model]

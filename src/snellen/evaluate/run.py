@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -20,8 +21,9 @@ from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.evaluate.data import Classification, Dataset, Retrieval, Selection
 from snellen.evaluate.datasets import DATASETS, build_dataset
 from snellen.evaluate.records import EvalResult
+from snellen.records import ScorerLabels
 from snellen.records.evaluation import read_eval_results
-from snellen.registry import Registry
+from snellen.registry import Registry, import_target
 from snellen.score.base import Scorer
 
 log = logging.getLogger(__name__)
@@ -59,13 +61,7 @@ DEFAULT_SEEDS = 5
 
 
 def _task_fn(entry: TaskEntry) -> Any:
-    target = entry.evaluate
-    if isinstance(target, str):
-        import importlib
-
-        module, _, attr = target.partition(":")
-        target = getattr(importlib.import_module(module), attr)
-    return target
+    return import_target(entry.evaluate) if isinstance(entry.evaluate, str) else entry.evaluate
 
 
 def evaluate(
@@ -139,6 +135,7 @@ def evaluate(
         "batch_size": batch_size,
         "precision": scorer.precision,
         "root": str(root) if root else None,
+        "n_seeds": len(seeds),
     }  # fmt: skip
     checkpoint = checkpoint_for(
         out, scorer, data, task_name,
@@ -167,12 +164,15 @@ def evaluate(
             f"dataset {dataset!r}: none of its {len(data)} images could be read; first error: "
             f"{next(iter(output.skipped.values()), '?')}"
         )
-    labels = dict(getattr(scorer, "labels", {}))
-    published = bool(labels.get("standard")) and dataset_entry.published
-    anchors = [
-        {"model": a.model, "metric": a.metric, "value": a.value, "source": a.source}
-        for a in anchors_for(scorer.name, DATASETS.canonical(dataset.partition(":")[0]))
-    ] if published else []  # fmt: skip
+    because = not_comparable_because(
+        scorer.labels, dataset, dataset_entry.published, limit, scorer.precision,
+        output.counts.get("skipped", len(output.skipped)),
+    )  # fmt: skip
+    anchors = (
+        []
+        if because
+        else anchors_for(scorer.released, DATASETS.canonical(dataset.partition(":")[0]))
+    )
     arch, _, pretrained = scorer.name.partition(":")
     result = EvalResult(
         task=task_name,
@@ -180,8 +180,8 @@ def evaluate(
         model=scorer.name,
         pretrained=pretrained,
         metrics=output.metrics,
-        comparable_with_published=published,
-        model_labels=labels,
+        comparable_with_published=not because,
+        model_labels=scorer.labels,
         breakdown=output.breakdown,
         counts=output.counts,
         skipped=[f"{i}: {why}" for i, why in list(output.skipped.items())[:100]],
@@ -193,6 +193,7 @@ def evaluate(
         resumed=dict(checkpoint.reused) if checkpoint.run is not None else {},
         snellen_version=__version__,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        not_comparable_because=because,
     )
     if out is not None:
         checkpoint.complete(result, write_result(result, out))
@@ -200,13 +201,51 @@ def evaluate(
     return result
 
 
+def not_comparable_because(
+    labels: ScorerLabels, dataset: str, official: bool, limit: int | None, precision: str,
+    skipped: int,
+) -> list[str]:  # fmt: skip
+    """Why a run's numbers may not be set beside a paper's (empty: they may). Comparable means
+    released weights, an official benchmark read whole, exact (fp32) arithmetic and every
+    image read."""
+    because = []
+    if not labels.standard:
+        because.append(f"model: {labels.note or 'not a known release of published weights'}")
+    if not official:
+        because.append(f"dataset {dataset}: not an official benchmark in its official format")
+    if limit is not None:
+        because.append(f"--limit {limit}: a subset, not the full official split")
+    if precision != "fp32":
+        because.append(f"precision {precision}: not exact (run with --precision fp32)")
+    if skipped:
+        because.append(f"{skipped} image(s) could not be read and were skipped")
+    return because
+
+
+def result_name(result: EvalResult) -> str:
+    """The file name of a run: every option that changes its numbers, as CLIP_benchmark
+    names its outputs: ``TASK__DATASET__MODEL__seedS-dD-nN-SPLIT-LIMIT-PRECISION[-rootH].json``
+    (``dD``: draws of random candidates averaged; ``LIMIT``: ``full`` or ``limitL``; ``rootH``:
+    a hash of the dataset directory), so runs that differ in any of them never share a file."""
+    o = result.options
+    limit = o.get("limit")
+    parts = [
+        f"seed{result.seed}", f"d{o.get('n_seeds', len(result.seeds) or 1)}", f"n{o.get('n')}",
+        str(o.get("split")), "full" if limit is None else f"limit{limit}",
+        str(o.get("precision") or "fp32"),
+    ]  # fmt: skip
+    if o.get("root"):
+        parts.append("root" + hashlib.sha256(str(o["root"]).encode()).hexdigest()[:8])
+    stem = "__".join([result.task, result.dataset, result.model, "-".join(parts)])
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", stem).strip("-") + ".json"
+
+
 def result_path(result: EvalResult, out: str | Path) -> Path:
-    """``out`` itself for a ``.json`` name, else ``out/TASK__DATASET__MODEL__SEED.json``."""
+    """``out`` itself for a ``.json`` name, else ``out/`` :func:`result_name`."""
     out = Path(out)
     if out.suffix == ".json":
         return out
-    stem = "__".join([result.task, result.dataset, result.model, str(result.seed)])
-    return out / (re.sub(r"[^A-Za-z0-9_.=-]+", "-", stem).strip("-") + ".json")
+    return out / result_name(result)
 
 
 def _json(result: EvalResult) -> str:

@@ -12,20 +12,23 @@ from snellen.evaluate.run import load_results
 
 def results_table(path: str | Path) -> Any:
     """A pandas DataFrame, one row per run: task, dataset, model, the headline metric, every
-    metric as a column, counts, seeds, seconds, and the published value when there is one."""
+    metric as a column, counts, seeds, seconds, and the published value when the run is
+    comparable with it, else why it is not."""
     import pandas as pd
 
     rows = []
     for r in load_results(path):
         name, value = r.main_metric()
+        because = r.why_not_comparable()
         row: dict[str, Any] = {
             "task": r.task,
             "dataset": r.dataset,
             "model": r.model,
             "metric": name,
             "value": value,
-            "published": r.published[0]["value"] if r.published else None,
-            "comparable": r.comparable_with_published,
+            "published": r.published[0].value if r.published and not because else None,
+            "comparable": not because,
+            "not_comparable_because": "; ".join(because),
             "n": r.counts.get("cases", r.counts.get("images")),
             "skipped": r.counts.get("skipped", 0),
             "seeds": len(r.seeds) or 1,

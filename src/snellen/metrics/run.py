@@ -139,7 +139,7 @@ def score_run(
     if bar is not None:
         bar.close()
     per_image = fid.compute()
-    non_standard = bool(not scorer.labels.get("standard", True))
+    non_standard = not scorer.labels.standard
     fid_label = f"fidelity[{scorer.name}{', non-standard' if non_standard else ''}]"
     scores = [
         FidelityScore(
@@ -153,8 +153,8 @@ def score_run(
     tables = aggregate(per_image, "percentile", GROUPS, COMBOS) if len(per_image) else {}
     notes: list[str] = []
     if non_standard:
-        notes.append(f"{fid_label}: {scorer.labels.get('note', 'non-standard scorer')}")
-    domain = scorer.labels.get("domain", "")
+        notes.append(f"{fid_label}: {scorer.labels.note or 'non-standard scorer'}")
+    domain = scorer.labels.domain
     off_domain = sorted({d.category for d in ok} - {"shapes"}) if domain == "VAD shapes" else []
     not_meaningful_reason = None
     if off_domain:
@@ -250,7 +250,7 @@ def score_run(
     base = summarise_run(run, fidelity_summary.meaningful, scorer.name)
     summary = replace(
         base,
-        scorer={"name": scorer.name, **scorer.labels},
+        scorer={"name": scorer.name, **scorer.labels.summary()},
         fidelity=fidelity_summary,
         diversity=diversity_summary,
         realism=realism_summary,

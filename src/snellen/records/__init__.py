@@ -33,7 +33,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, ClassVar, Self, TypeVar, get_args, get_origin
 
-__all__ = ["Record", "from_plain", "to_plain"]
+from snellen.records.labels import ScorerLabels
+
+__all__ = ["Record", "ScorerLabels", "from_plain", "to_plain"]
 
 R = TypeVar("R", bound="Record")
 

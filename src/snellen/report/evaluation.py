@@ -73,9 +73,9 @@ def _task_section(task: str, runs: list[EvalResult]) -> str:
             error[(r.dataset, r.model)] = None if std is None else 100 * std
     for r in runs:
         name = r.main_metric()[0]
-        for a in r.published:
-            if a.get("metric") == name:
-                published[f"published: {a['model']}"][r.dataset] = 100 * float(a["value"])
+        for a in r.published if not r.why_not_comparable() else []:
+            if a.metric == name:
+                published[f"published: {a.model}"][r.dataset] = 100 * float(a.value)
     series: dict[str, list[float | None]] = {m: [value.get((g, m)) for g in groups] for m in models}
     errors = {m: [error.get((g, m)) for g in groups] for m in models}
     for name, by_group in published.items():
@@ -102,13 +102,12 @@ def _task_section(task: str, runs: list[EvalResult]) -> str:
     for r in runs:
         name, v = r.main_metric()
         std = _std(r, name)
-        anchors = "; ".join(
-            f"{a['model']}: {_pct(a['value'])} ({a['source']})" for a in r.published
-        )
+        because = r.why_not_comparable()
+        anchors = "; ".join(f"{a.model}: {_pct(a.value)} ({a.source})" for a in r.published)
         rows.append((
             r.dataset, r.model, r.seed, name, _pct(v), "–" if std is None else _pct(std),
-            _pct(r.metrics.get("chance")), anchors or "–",
-            "yes" if r.comparable_with_published else "no",
+            _pct(r.metrics.get("chance")), (anchors or "–") if not because else "–",
+            "yes" if not because else "no: " + "; ".join(because),
             r.counts.get("cases", r.counts.get("images", "–")), r.counts.get("skipped", 0),
             len(r.seeds) or 1, f"{r.seconds:.1f}",
         ))  # fmt: skip
@@ -224,8 +223,8 @@ def _runs(results: list[EvalResult]) -> str:
     header = ["task", "dataset", "model", "seed", "options", "draws", "reused", "snellen",
               "created", "seconds"]  # fmt: skip
     models = {r.model: r.model_labels for r in results}
-    model_rows = [(m, "yes" if labels.get("standard") else "no", labels.get("domain") or "–",
-                   labels.get("note") or "–") for m, labels in sorted(models.items())]  # fmt: skip
+    model_rows = [(m, "yes" if labels.standard else "no", labels.domain or "–",
+                   labels.note or "–") for m, labels in sorted(models.items())]  # fmt: skip
     skipped = [(f"{r.task} · {r.dataset} · {r.model}", why) for r in results for why in r.skipped]
     out = _wide(table(header, rows, left=5, cls="eval-runs"))
     out += (
@@ -265,11 +264,12 @@ def render_eval_page(results: Sequence[EvalResult], source: str = "") -> str:
         )  # fmt: skip
         + "</div>",
     ]
-    if not all(r.comparable_with_published for r in results):
+    if any(r.why_not_comparable() for r in results):
         body.append(
-            '<p class="warn">Only runs marked comparable (a standard published model on an '
-            "official benchmark in its official format) may be set beside a paper's numbers; "
-            "the published numbers are shown only for those.</p>"
+            '<p class="warn">Only runs marked comparable (released weights on an official '
+            "benchmark read whole in its official format, in fp32, every image read) may be "
+            "set beside a paper's numbers; the published numbers are shown only for those, and "
+            "the others say why not.</p>"
         )
     for task in tasks:
         body.append(_task_section(task, [r for r in results if r.task == task]))

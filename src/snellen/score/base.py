@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.records import ScorerLabels
+from snellen.score.released import ReleasedWeights
 
 #: ``precision`` values: float32, torch.autocast, a bfloat16 copy of the model
 PRECISIONS = ("fp32", "amp", "bf16")
@@ -34,15 +36,18 @@ def default_device() -> torch.device:
 class Scorer(ABC):
     """An image-text model behind one interface.
 
-    ``name`` is the registry string that loads it again; ``labels`` say what its numbers may
-    be compared with: ``standard`` (False for models that are not a published CLIP, whose
-    scores must not be compared with published fidelity numbers), ``domain`` (what it was
-    trained on) and a free-text ``note``. ``precision``: ``"fp32"`` (default), ``"amp"`` or
+    ``name`` is the registry string that loads it again; ``labels``
+    (:class:`~snellen.records.ScorerLabels`) say what its numbers may be compared with:
+    ``standard`` only for weights someone released (:mod:`snellen.score.released`; never a
+    local checkpoint unless its sha256 is a released file's), ``domain`` (what it was trained
+    on) and a free-text ``note``; the default is not standard. ``released``: the released
+    weights it runs, when it runs some. ``precision``: ``"fp32"`` (default), ``"amp"`` or
     ``"bf16"`` (see the module doc).
     """
 
     name: str = ""
-    labels: dict[str, Any]
+    labels: ScorerLabels = ScorerLabels()
+    released: ReleasedWeights | None = None
     device: torch.device
     batch_size: int = 64
     model: Any  # the torch module(s), when the scorer has them

@@ -13,7 +13,24 @@ from PIL import Image
 
 from snellen.errors import InputError
 from snellen.imaging import on_white
+from snellen.records import ScorerLabels
 from snellen.score.base import Scorer, default_device
+from snellen.score.released import ReleasedWeights, released_by_hub_id
+
+
+def hf_labels(
+    model_id: str, model_type: str, local: bool, released: ReleasedWeights | None
+) -> ScorerLabels:
+    """Standard only for a publisher's released hub repository; a local directory is somebody's
+    copy or fine-tune, whatever its name."""
+    if released is not None:
+        return ScorerLabels(True, model_type, f"{released.model} as released ({released.source})")
+    why = (
+        "a local model directory, not a released model"
+        if local
+        else f"{model_id} is not a known released model (snellen.score.released)"
+    )
+    return ScorerLabels(False, model_type, f"{why}: not comparable with published numbers")
 
 
 def _to_rgb(images: list[Image.Image]) -> list[Image.Image]:
@@ -49,7 +66,8 @@ class HFClipScorer(Scorer):
         model_type = getattr(self.model.config, "model_type", "")
         # SigLIP was trained on texts padded to the full length; CLIP on the shortest padding.
         self._padding: Any = "max_length" if "siglip" in model_type else True
-        self.labels = {"standard": True, "domain": model_type, "note": ""}
+        self.released = None if local else released_by_hub_id(model_id)
+        self.labels = hf_labels(model_id, model_type, local, self.released)
 
     @staticmethod
     def _features(out: Any) -> torch.Tensor:

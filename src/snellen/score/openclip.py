@@ -24,7 +24,10 @@ from PIL import Image
 
 from snellen.errors import InputError
 from snellen.imaging import on_white
+from snellen.records import ScorerLabels
 from snellen.score.base import Scorer, default_device
+from snellen.score.released import ReleasedWeights, released_by_digest, released_by_hub_id
+from snellen.store.digest import file_sha256
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -49,6 +52,40 @@ def resolve_arch(arch: str) -> str:
         raise InputError(f"open_clip model config {config} does not exist")
     open_clip.add_model_config(config)
     return config.stem
+
+
+def identify(arch: str, pretrained: str | None) -> tuple[ReleasedWeights | None, ScorerLabels]:
+    """Which released weights ``open-clip:ARCH:PRETRAINED`` runs, and its labels. A weights
+    file is known by its sha256 only; a tag of open_clip's pretrained table names released
+    weights (open_clip checks OpenAI's files against the digest in their address)."""
+    not_released = "not comparable with published numbers"
+    if pretrained is None:
+        hub = arch.removeprefix("hf-hub:") if arch.startswith("hf-hub:") else ""
+        released = released_by_hub_id(hub) if hub else None
+        if released is None:
+            return None, ScorerLabels(False, arch, f"{arch} is not a known release: {not_released}")
+        return released, ScorerLabels(True, arch, f"{released.model} as released")
+    path = Path(pretrained).expanduser()
+    if path.is_file():
+        digest = file_sha256(path)
+        released = released_by_digest(digest)
+        if released is None:
+            note = f"a local checkpoint, not a released file (sha256 {digest[:12]}): {not_released}"
+            return None, ScorerLabels(False, arch, note, digest)
+        note = f"{released.model} as released ({released.source})"
+        return released, ScorerLabels(True, arch, note, digest)
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+    if not cfg:
+        note = f"{pretrained} is neither a file nor a released tag: {not_released}"
+        return None, ScorerLabels(False, arch, note)
+    # OpenAI's address carries its file's sha256; open_clip may fetch a hub copy of the same
+    # release instead, so the digest names the release here, not the file on disk
+    url = str(cfg.get("url", ""))
+    released = released_by_digest(url.split("/")[-2] if "openaipublic" in url else None)
+    note = f"{released.model} as released" if released else f"open_clip's {pretrained!r} release"
+    return released, ScorerLabels(True, arch, note)
 
 
 class OpenClipScorer(Scorer):
@@ -77,7 +114,7 @@ class OpenClipScorer(Scorer):
         self.preprocess = preprocess
         self.tokenizer = open_clip.get_tokenizer(arch)
         self.trim = trimmable(self.model)
-        self.labels = {"standard": True, "domain": arch, "note": ""}
+        self.released, self.labels = identify(arch, pretrained)
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         pixels = torch.stack([self.preprocess(on_white(im)) for im in images])
@@ -159,6 +196,4 @@ def encode_text_trimmed(model: Any, ids: torch.Tensor) -> torch.Tensor:
 
 
 def _pixels(image: Image.Image, preprocess: Any) -> torch.Tensor:
-    from snellen.imaging import on_white
-
     return preprocess(on_white(image))

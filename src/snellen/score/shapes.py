@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.records import ScorerLabels
 from snellen.score.base import Scorer, default_device
 
 WEIGHTS = "snellen-shapes.pt"
@@ -44,12 +45,12 @@ class ShapesScorer(Scorer):
         self.model.to(self.device)
         self.model.visual.for_inference()
         self.image_size = self.model.config.image_size
-        self.labels = {
-            "standard": False,
-            "domain": "VAD shapes",
-            "note": "snellen's own small CLIP trained on rendered VAD shapes; not comparable "
+        self.labels = ScorerLabels(
+            standard=False,
+            domain="VAD shapes",
+            note="snellen's own small CLIP trained on rendered VAD shapes; not comparable "
             "with published CLIP scores, and weak outside shape descriptions",
-        }
+        )
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         from snellen.clip.model import preprocess
