@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,12 @@ log = logging.getLogger(__name__)
 #: called with each embedded batch: dataset indices, their embeddings, skipped images
 BatchHook = Callable[[list[int], torch.Tensor | None, dict[int, str]], None]
 
-_TEXT_CACHE: dict[str, dict[str, torch.Tensor]] = {}
+# text embeddings per live scorer and precision: an entry goes when its scorer is collected,
+# so a sweep over many models holds only the models still in use; ``_CACHE_LIMIT`` caps the
+# texts held across all of them
+_TEXT_CACHE: weakref.WeakKeyDictionary[Scorer, dict[str, dict[str, torch.Tensor]]] = (
+    weakref.WeakKeyDictionary()
+)
 _CACHE_LIMIT = 500_000
 
 
@@ -128,12 +134,13 @@ def embed_texts(scorer: Scorer, texts: Sequence[str]) -> torch.Tensor:
     """L2-normalised embeddings [len(texts), D]; each distinct text is embedded once per
     scorer and remembered."""
     precision = getattr(scorer, "precision", "fp32")
-    cache = _TEXT_CACHE.setdefault(f"{scorer.name}#{id(scorer)}#{precision}", {})
+    cache = _TEXT_CACHE.setdefault(scorer, {}).setdefault(precision, {})
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
         emb = scorer.embed_texts(missing)
-        if sum(len(c) for c in _TEXT_CACHE.values()) + len(missing) > _CACHE_LIMIT:
-            cache.clear()
+        if cached_texts() + len(missing) > _CACHE_LIMIT:
+            _TEXT_CACHE.clear()  # every scorer's entries, not only this one's
+            cache = _TEXT_CACHE.setdefault(scorer, {}).setdefault(precision, {})
         cache.update(zip(missing, emb, strict=True))
         local = dict(zip(missing, emb, strict=True))
     else:
@@ -142,6 +149,11 @@ def embed_texts(scorer: Scorer, texts: Sequence[str]) -> torch.Tensor:
     if not rows:
         return torch.zeros(0, 0)
     return torch.stack(rows)
+
+
+def cached_texts() -> int:
+    """How many text embeddings the cache holds, over every live scorer and precision."""
+    return sum(len(c) for by_precision in _TEXT_CACHE.values() for c in by_precision.values())
 
 
 def clear_text_cache() -> None:

@@ -20,6 +20,8 @@ def zeroshot_metrics(logits: torch.Tensor, target: torch.Tensor) -> dict[str, fl
     """``acc1``, ``acc5`` (NaN under 5 classes) and ``mean_per_class_recall`` for logits
     [N, C] and integer targets [N]. Ties in the top K are broken as ``torch.topk`` does."""
     n, c = logits.shape
+    if n == 0:
+        raise ValueError("zeroshot_metrics: no images to score (every image failed to load?)")
     top = logits.topk(min(5, c), dim=1).indices
     hit = top.eq(target.view(-1, 1))
     acc1 = float(hit[:, :1].sum()) / n
@@ -75,6 +77,8 @@ def retrieval_recall(
     describes image ``text_image[t]``. ``image_retrieval_recall@K``: share of texts whose
     image is among the K images closest to it; ``text_retrieval_recall@K``: share of images
     with at least one of their texts among the K closest texts."""
+    if len(image_emb) == 0 or len(text_emb) == 0:
+        raise ValueError("retrieval_recall: no images or texts to score")
     scores = text_emb @ image_emb.t()  # [T, I]
     positive = torch.zeros_like(scores, dtype=torch.bool)
     positive[torch.arange(len(text_image)), text_image] = True
@@ -144,6 +148,8 @@ def selection_accuracy(
     i's candidate scores. Macro accuracy: the mean of per-group accuracies over groups with at
     least ``min_count`` cases and not in ``drop_groups`` (ARO's VG-Relation drops symmetric
     relations; VG-Attribution keeps attribute pairs with 25 cases or more)."""
+    if len(scores) == 0:
+        raise ValueError("selection_accuracy: no cases to score (every image failed to load?)")
     pred = torch.tensor([int(torch.as_tensor(s).argmax()) for s in scores])
     correct = pred.eq(torch.as_tensor(list(answer)))
     result = SelectionResult(accuracy=float(correct.double().mean()), macro_accuracy=None)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from snellen.errors import InputError
+from snellen.store.digest import file_sha256
 
 if TYPE_CHECKING:
     from snellen.score import Scorer
@@ -199,17 +200,22 @@ def scorer_identity(scorer: Scorer) -> str:
 
 
 def source_identity(name: str) -> str:
-    """A model's name plus, when it names a local file or folder, a fingerprint of it, so
-    a retrained checkpoint at the same path never reuses stale embeddings or texts."""
+    """A model's name plus, for every local file or folder it names (``snellen-shapes:FILE``,
+    ``open-clip:ARCH:FILE``, ``open-clip:CONFIG.json:FILE``, ``hf-clip:DIR``), a fingerprint
+    of it, so a retrained checkpoint at the same path never reuses stale embeddings or texts."""
     parts = [name]
-    tail = name.split(":", 1)[1] if ":" in name else ""
-    path = Path(tail) if tail else None
-    if path is not None and path.is_file():
-        parts.append(hashlib.sha256(path.read_bytes()).hexdigest()[:16])
-    elif path is not None and path.is_dir():
-        parts += [
-            f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in sorted(path.iterdir())
-        ]
+    pieces = name.split(":")[1:]
+    # a path may itself hold colons: try every tail of the name, then every single piece
+    candidates = [":".join(pieces[i:]) for i in range(len(pieces))] + pieces
+    for tail in dict.fromkeys(c for c in candidates if c):
+        path = Path(tail)
+        if path.is_file():
+            parts.append(file_sha256(path)[:16])
+        elif path.is_dir():
+            parts += [
+                f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
+                for p in sorted(path.iterdir())
+            ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 

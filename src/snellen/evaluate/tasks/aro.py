@@ -9,7 +9,7 @@ import statistics
 from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Selection
 from snellen.evaluate.metrics import selection_accuracy
-from snellen.evaluate.tasks import TaskOutput
+from snellen.evaluate.tasks import TaskOutput, none_read
 from snellen.score.base import Scorer
 
 
@@ -19,6 +19,8 @@ def evaluate(
 ) -> TaskOutput:  # fmt: skip
     ck = checkpoint or Checkpoint()
     images = ck.images(scorer, dataset.images, batch_size, workers, progress)
+    if (empty := none_read(images.kept, images.skipped, "cases")) is not None:
+        return empty
     seeds = list(seeds or [0]) if dataset.draw is not None else [0]
     group = [dataset.group[i] for i in images.kept]
     answer = [dataset.answer[i] for i in images.kept]

@@ -7,7 +7,7 @@ import torch
 from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Retrieval
 from snellen.evaluate.metrics import retrieval_recall
-from snellen.evaluate.tasks import TaskOutput
+from snellen.evaluate.tasks import TaskOutput, none_read
 from snellen.score.base import Scorer
 
 KS = (1, 5, 10)
@@ -19,6 +19,8 @@ def evaluate(
 ) -> TaskOutput:  # fmt: skip
     ck = checkpoint or Checkpoint()
     images = ck.images(scorer, dataset.images, batch_size, workers, progress)
+    if (empty := none_read(images.kept, images.skipped, "images")) is not None:
+        return empty
     texts = [c for i in images.kept for c in dataset.captions[i]]
     owner = torch.tensor(
         [row for row, i in enumerate(images.kept) for _ in dataset.captions[i]], dtype=torch.long

@@ -12,7 +12,7 @@ from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Classification
 from snellen.evaluate.embed import embed_texts
 from snellen.evaluate.metrics import per_class_recall, zeroshot_metrics
-from snellen.evaluate.tasks import TaskOutput
+from snellen.evaluate.tasks import TaskOutput, none_read
 from snellen.score.base import Scorer
 
 
@@ -33,6 +33,8 @@ def evaluate(
     ck = checkpoint or Checkpoint()
     weights = classifier(scorer, dataset.classnames, dataset.templates, ck.texts)
     images = ck.images(scorer, dataset.images, batch_size, workers, progress)
+    if (empty := none_read(images.kept, images.skipped, "images")) is not None:
+        return empty
     target = torch.tensor([dataset.labels[i] for i in images.kept], dtype=torch.long)
     logits = 100.0 * images.emb @ weights
     metrics: dict[str, float | None] = dict(zeroshot_metrics(logits, target))
