@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(**given)
     command = "snellen " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = train_clip(cfg, args.out, command=command)
-    print(f"wrote {result.path} ({result.steps} steps, {result.seconds / 60:.1f} min)")
+    print(f"wrote {result.path} ({result.steps} steps, {result.seconds / 60:.1f} min); "
+          f"evaluate it as snellen-shapes:{result.path}")  # fmt: skip
     return 0
 
 

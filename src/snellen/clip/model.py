@@ -3,7 +3,9 @@ on a laptop CPU in minutes, and the image preprocessing it was trained with."""
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,9 @@ from torch import nn
 from snellen.clip.loss import MAX_LOGIT_SCALE
 from snellen.clip.tokenizer import WordTokenizer
 from snellen.imaging import on_white, square_on_white
+
+#: what a checkpoint written by :func:`save_checkpoint` says it is
+CHECKPOINT_FORMAT = "snellen-shapes-clip/1"
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ def save_checkpoint(
     }
     torch.save(
         {
-            "format": "snellen-shapes-clip/1",
+            "format": CHECKPOINT_FORMAT,
             "config": model.config.to_dict(),
             "state_dict": state,
             "vocab": tokenizer.vocab,
@@ -197,9 +202,20 @@ def save_checkpoint(
     )
 
 
+def is_checkpoint(path: str | Path) -> bool:
+    """Whether ``path`` is a checkpoint :func:`save_checkpoint` wrote, read from the archive's
+    pickle without loading the weights (a torch file is a zip archive)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            return bool(pickles) and CHECKPOINT_FORMAT.encode() in archive.read(pickles[0])
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def load_checkpoint(path: str) -> tuple[ShapesCLIP, WordTokenizer, dict[str, Any]]:
     data = torch.load(path, map_location="cpu", weights_only=True)
-    if data.get("format") != "snellen-shapes-clip/1":
+    if data.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a snellen shapes CLIP checkpoint")
     cfg = ShapesCLIPConfig.from_dict(data["config"])
     model = ShapesCLIP(cfg)

@@ -170,9 +170,13 @@ _SAMPLE = re.compile(r"^([a-z][a-z0-9_-]*?)-(\d+)$")
 
 def resolve(spec: str, n: int | None = None) -> tuple[str, int | None]:
     """(set name or file path, n) for a concept set spec; ``NAME-N`` sets ``n``."""
+    if n is not None and n < 1:
+        raise InputError(f"{spec}: n={n} asks for no concepts; ask for 1 or more (--n 1)")
     match = _SAMPLE.match(spec)
     if match and match.group(1) in CONCEPT_SETS:
         name, size = match.group(1), int(match.group(2))
+        if size < 1:
+            raise InputError(f"{spec}: asks for no concepts; ask for 1 or more ({name}-1)")
         if n is not None and n != size:
             raise InputError(f"{spec!r} asks for {size} concepts but n={n}; give one or the other")
         return name, size

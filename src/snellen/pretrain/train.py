@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -280,8 +281,14 @@ def load_backbone(path: str | os.PathLike[str], device: str = "cpu") -> tuple[to
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such checkpoint; pass a file written by snellen pretrain")
-    ckpt = torch.load(p, map_location=device, weights_only=False)
-    if "backbone" not in ckpt:
+    try:
+        ckpt = torch.load(p, map_location=device, weights_only=False)  # noqa: S614 - a checkpoint snellen pretrain wrote holds its config as Python objects
+    except (pickle.UnpicklingError, EOFError, ValueError, RuntimeError) as e:
+        raise InputError(
+            f"{p}: not a checkpoint torch can read ({type(e).__name__}); pass a file written "
+            "by snellen pretrain"
+        ) from None
+    if not isinstance(ckpt, dict) or "backbone" not in ckpt:
         raise InputError(f"{p}: not a snellen pretrain checkpoint (no backbone weights)")
     net, _ = make_backbone(ckpt["arch"])
     net.load_state_dict(ckpt["backbone"])

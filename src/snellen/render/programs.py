@@ -180,11 +180,17 @@ def render_programs(
         "timeout": timeout,
         "size": size,
     }
+    programs = list(read_programs(input, fmt, lang))
+    if not programs:
+        raise InputError(
+            f"{input}: holds no programs to render (an empty {fmt} input); pass a transcript "
+            "TSV with model replies, a .jsonl of {id, language, code} records or a folder of "
+            "program files"
+        )
     run = Run.open(out, command="render", config=config)
     images = Path(out) / "images"
     images.mkdir(exist_ok=True)
     done = set(run.keys(KIND))
-    programs = list(read_programs(input, fmt, lang))
     seen: set[str] = set()
     for prog in programs:
         if prog.id in seen:

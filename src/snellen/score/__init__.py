@@ -16,6 +16,7 @@ torch.Size([1, 1])
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
@@ -30,6 +31,7 @@ __all__ = [
     "list_scorers",
     "load_scorer",
     "register",
+    "scorer_name_for",
 ]
 
 DEFAULT_SCORER = "snellen-shapes"
@@ -87,10 +89,39 @@ def list_scorers() -> dict[str, str]:
 
 
 def load_scorer(name: str = DEFAULT_SCORER, **options: Any) -> Scorer:
-    """The scorer named by ``name`` (see the module doc). ``options``: ``device``,
-    ``batch_size``."""
-    prefix, _, arg = name.partition(":")
-    if prefix not in SCORERS:
+    """The scorer named by ``name`` (see the module doc), or by the path of a model snellen
+    wrote (:func:`scorer_name_for`). ``options``: ``device``, ``batch_size``."""
+    prefix = name.partition(":")[0]
+    if prefix not in SCORERS and Path(name).expanduser().exists():
+        name = scorer_name_for(name)
+    if name.partition(":")[0] not in SCORERS:
         known = ", ".join(f"{p}:..." if p != DEFAULT_SCORER else p for p in SCORERS)
-        raise InputError(f"unknown scorer {name!r}; use one of {known}")
-    return SCORERS.get(prefix)(arg or None, **options)
+        raise InputError(
+            f"unknown scorer {name!r} (and no such file); use one of {known}, or the path of a "
+            "model snellen wrote"
+        )
+    factory, arg = SCORERS.resolve(name)
+    return factory(arg, **options)
+
+
+def scorer_name_for(path: str | Path) -> str:
+    """The scorer name that loads a model file or folder as snellen writes them: a snellen
+    shapes CLIP checkpoint (``snellen train-clip``) -> ``snellen-shapes:PATH``; a folder of
+    ``save_pretrained`` -> ``hf-clip:PATH``. A bare open_clip weights file does not say its
+    architecture: an error says how to name it."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        if (p / "config.json").is_file():
+            return f"hf-clip:{path}"
+        raise InputError(
+            f"{path}: a folder without config.json is not a model snellen can load; give a "
+            "save_pretrained folder (hf-clip:DIR) or a checkpoint file"
+        )
+    from snellen.clip.model import is_checkpoint
+
+    if is_checkpoint(p):
+        return f"snellen-shapes:{path}"
+    raise InputError(
+        f"{path} is a weights file that does not say its architecture: load it as "
+        f"open-clip:ARCH:{path} (ARCH: the open_clip model it was trained from, e.g. ViT-B-32)"
+    )
