@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from snellen.data import ROOT as DATA_ROOT
-from snellen.render.extract import detect_language, extract_code, java_items, unescape
+from snellen.render.extract import detect_language, extract_code, java_items, undo_literal_escapes
 
 DRAWINGS = DATA_ROOT / "llm-drawings"
 
@@ -23,7 +23,7 @@ def test_single_fenced_block_with_tag():
 
 def test_literal_newline_escapes():
     reply = "Sure!\\n```\\nvoid setup() {\\n  size(100, 100);\\n  fill(255);\\n}\\n```"
-    assert unescape(reply).count("\n") >= 5
+    assert undo_literal_escapes(reply).count("\n") >= 5
     e = extract_code(reply, "processing")
     assert "size(100, 100);" in e.code and "\\n" not in e.code
 

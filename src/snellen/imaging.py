@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 __all__ = [
+    "levels_to_uint8",
     "MAX_PIXELS",
     "canvas_too_large",
     "on_white",
@@ -96,3 +97,9 @@ def to_png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False, compress_level=3)
     return buf.getvalue()
+
+
+def levels_to_uint8(levels: np.ndarray, top: float) -> np.ndarray:
+    """Grey levels ``0..top`` (scikit-learn's digits: 0..16) as 8-bit pixels, rounded to the
+    nearest, so every reader of the same data sees the same pixels."""
+    return np.rint(np.asarray(levels, dtype=np.float64) * (255.0 / top)).astype(np.uint8)

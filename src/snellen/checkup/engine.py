@@ -139,17 +139,20 @@ class Stage:
                     yield rj
             if not asked:
                 return
-            stream = self.ask(
-                [j.prompt for j in asked],
-                [j.sample for j in asked],
-                concept_ids=[j.concept.description for j in asked],
-                desc=f"{desc}: model",
-                cache=Run(self.run.path),
-                grammars=[_grammar(j) for j in asked],
-            )
-            for i, reply in stream:
-                if (rj := take(asked[i], reply)) is not None:
-                    yield rj
+            # the feeder thread's own connection to the run (sqlite's are per thread), closed
+            # when the stream ends or the pool stops reading it
+            with Run(self.run.path) as cache:
+                stream = self.ask(
+                    [j.prompt for j in asked],
+                    [j.sample for j in asked],
+                    concept_ids=[j.concept.description for j in asked],
+                    desc=f"{desc}: model",
+                    cache=cache,
+                    grammars=[_grammar(j) for j in asked],
+                )
+                for i, reply in stream:
+                    if (rj := take(asked[i], reply)) is not None:
+                        yield rj
 
         bar = _bar(self.progress, len(todo), f"{desc}: render")
         failed_before = len(self.failed)

@@ -365,6 +365,9 @@ def run_checkup(
 
             report_path = write_report(run)
         status = "incomplete" if stage.failed else "finished"
+    except KeyboardInterrupt:
+        status = "interrupted"  # as eval and LENS record a Ctrl-C: resumable, not failed
+        raise
     finally:
         pool.close()
         usage = run.manifest.get("llm_usage") or []

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.imaging import levels_to_uint8
 from snellen.registry import Registry
 
 FASHION_MNIST_ROOT = "/usr/share/datasets/fashion-mnist"
@@ -98,7 +99,7 @@ def digits(root: str | None, seed: int) -> LabelledSplits:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    x = (d.images * (255.0 / 16.0)).round().astype(np.uint8)
+    x = levels_to_uint8(d.images, 16)
     tx, sx, ty, sy = _split(x, d.target, 0.3, seed)
     return LabelledSplits("digits", [str(i) for i in range(10)], tx, ty, sx, sy,
                           {"split": "stratified 70/30 of the 1,797 images"})  # fmt: skip

@@ -47,8 +47,10 @@ class ExtractedCode:
         return dict(self.alternatives).get(assembly, self.code) if assembly else self.code
 
 
-def unescape(reply: str) -> str:
-    """Undo literal ``\\n``/``\\t`` escapes when the text has them instead of newlines."""
+def undo_literal_escapes(reply: str) -> str:
+    """Undo literal ``\\n``/``\\t`` escapes when a reply has them instead of newlines (a
+    heuristic for replies pasted as one line; the transcripts' exact escapes are
+    :func:`snellen.transcripts.unescape`)."""
     if "\\n" in reply and reply.count("\n") < reply.count("\\n"):
         reply = reply.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", "\t")
         reply = reply.replace('\\"', '"')
@@ -260,7 +262,7 @@ def extract_code(reply: str, language: str | None = None) -> ExtractedCode:
     """The program in ``reply``, for ``language`` (one of LANGUAGES; detected when None)."""
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}")
-    text = unescape(reply or "")
+    text = undo_literal_escapes(reply or "")
     fenced = [(tag.lower(), body) for tag, body in _FENCE.findall(text) if body.strip()]
     if not fenced:
         code = _unfenced(text, language)

@@ -86,13 +86,19 @@ class WorkerProcess:
         note = ""
         if confine:
             self.slot, note = sandbox.CgroupSlot.create(f"snellen-{os.getpid()}-{name}", limits)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "snellen.render.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            env=_worker_env(self.workspace), cwd=self.workspace, start_new_session=True,
-        )  # fmt: skip
-        log.close()
+        try:
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "snellen.render.worker"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                    env=_worker_env(self.workspace), cwd=self.workspace, start_new_session=True,
+                )  # fmt: skip
+        except BaseException:
+            # no worker came up: its cgroup slot would outlive it (nothing else removes it)
+            if self.slot is not None:
+                self.slot.remove()
+                self.slot = None
+            raise
         assert self.proc.stdin and self.proc.stdout
         self.started: set[str] = set(warm)
         config = {

@@ -584,14 +584,6 @@ def _job_filter():  # type: ignore[no-untyped-def]
     return f
 
 
-def seccomp_job_filter() -> str:
-    """The per-program layer for forked Python children: additionally no exec, no new
-    processes, no sockets at all, no ``kill`` (``tgkill`` stays for ``raise``; Landlock's
-    signal scope keeps it inside the sandbox)."""
-    _job_filter().load()
-    return "loaded"
-
-
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 

@@ -25,6 +25,7 @@ from PIL import Image
 
 from snellen.errors import InputError
 from snellen.evaluate.data import Classification, ImageSource, raw_source, require_root
+from snellen.imaging import levels_to_uint8
 
 SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -106,10 +107,7 @@ def digits(opts: Any, arg: str | None) -> Classification:
 
     d = load_digits()
     n = len(d.images) if opts.limit is None else min(opts.limit, len(d.images))
-    images = [
-        raw_source(Image.fromarray((d.images[i] * 255 / 16).astype(np.uint8), "L"))
-        for i in range(n)
-    ]
+    images = [raw_source(Image.fromarray(levels_to_uint8(d.images[i], 16), "L")) for i in range(n)]
     return Classification(images, [int(x) for x in d.target[:n]], [str(i) for i in range(10)],
                           templates("mnist"))  # fmt: skip
 

@@ -37,6 +37,7 @@ from snellen.render.processing.translate import (
     TranslateError,
     translate,
 )
+from snellen.transcripts import unescape
 
 __all__ = [
     "ProcessingRenderer",
@@ -200,19 +201,6 @@ def cold_commands(code: str, workdir: str | os.PathLike[str]) -> list[list[str]]
     return [java_command(classes, str(d), guard=False) + ["--once", str(d.resolve()), "60000"]]
 
 
-def _unescape(text: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            out.append({"n": "\n", "t": "\t", "\\": "\\"}.get(text[i + 1], text[i + 1]))
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
 class ProcessingRenderer(LanguageRenderer):
     """Translate, then hand the sketch to the warm JVM and read back the PNG."""
 
@@ -348,7 +336,7 @@ class ProcessingRenderer(LanguageRenderer):
         if restart == "1":
             self._kill()  # the next job starts a fresh JVM
         result.status = _STATUSES.get(status, Status.RUNTIME_ERROR)
-        result.reason = _unescape(reason)
+        result.reason = unescape(reason)  # the worker's escapes are the transcripts' own
         if result.status is Status.OK:
             printed, result.reason = result.reason, ""
             raw = Path(job_dir, "out.rgb")
