@@ -181,3 +181,21 @@ def test_one_transcript_unescape_and_no_dead_seccomp_layer() -> None:
     java_escaped = "line one\\nline\\ttwo \\\\ path"
     assert unescape(java_escaped) == "line one\nline\ttwo \\ path"
     assert not hasattr(sandbox, "seccomp_job_filter")
+
+
+def test_a_transcript_program_of_unknown_language_is_skipped_and_counted(tmp_path: Path) -> None:
+    from snellen.imagesets import load_source
+    from vision_helpers import write_transcript
+
+    tsv = write_transcript(tmp_path / "t.tsv")
+    unknown = "Here is the program:\\n```\\nlet shape = circle 3 in paint shape\\n```"
+    prose = "I cannot draw that, sorry."
+    with tsv.open("a") as f:
+        for reply in (unknown, prose):
+            f.write("\t".join(["Draw a ball.", reply, "0", "gpt-4-0314"] + [""] * 5) + "\n")
+    source = load_source(f"transcripts:{tsv}")
+    assert sorted(p.language for p in source.programs) == ["matplotlib", "svg"]
+    assert source.describe()["skipped"] == {
+        "code blocks found, but in no known language": 1,
+        "no code found (text does not look like a program)": 1,
+    }

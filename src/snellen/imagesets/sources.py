@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from snellen.imagesets import procedural
 from snellen.imagesets.base import Planned, Source, slot_rng
 from snellen.registry import Registry
 from snellen.render.base import RenderJob
+
+log = logging.getLogger(__name__)
 
 # procedural ---------------------------------------------------------------------------------
 
@@ -73,6 +76,8 @@ class ProgramSource(Source):
     visit 0 is the program as written). A program without constants repeats as written."""
 
     programs: list[Program] = field(default_factory=list)
+    #: programs left out, by reason (e.g. a language that cannot be told from the code)
+    skipped: dict[str, int] = field(default_factory=dict)
     variants: bool = True
     spread: float = 0.5
     timeout: float = 20.0
@@ -116,15 +121,22 @@ class ProgramSource(Source):
         return Planned(meta, job=job)
 
     def describe(self) -> dict[str, Any]:
-        return {"source": self.spec, "programs": len(self.programs), "variants": self.variants}
+        out: dict[str, Any] = {
+            "source": self.spec, "programs": len(self.programs), "variants": self.variants,
+        }  # fmt: skip
+        if self.skipped:
+            out["skipped"] = dict(self.skipped)
+        return out
 
 
-def _transcript_programs(paths: list[Path]) -> list[Program]:
+def _transcript_programs(paths: list[Path]) -> tuple[list[Program], dict[str, int]]:
+    """The programs of recorded transcripts, and how many replies were left out and why."""
     from snellen.llm.base import LLMConfigError
     from snellen.llm.replay import read_tsv
     from snellen.render.extract import detect_language, extract_code
 
     out = []
+    skipped: dict[str, int] = {}
     for path in paths:
         if not path.is_file():
             raise InputError(f"transcripts:{path}: no such file; pass recorded transcript TSVs")
@@ -135,11 +147,17 @@ def _transcript_programs(paths: list[Path]) -> list[Program]:
         for rec in recordings:
             found = extract_code(rec.text, None)
             if not found.code:
+                why = found.method or "no program in the reply"
+            elif not (language := found.language or detect_language(found.code)):
+                why = "language of the program not recognised"
+            else:
+                pid = f"{path.stem}/{rec.line}"
+                out.append(Program(pid, language, found.code, rec.concept, rec.model))
                 continue
-            language = found.language or detect_language(found.code) or "processing"
-            pid = f"{path.stem}/{rec.line}"
-            out.append(Program(pid, language, found.code, rec.concept, rec.model))
-    return out
+            skipped[why] = skipped.get(why, 0) + 1
+    if skipped:
+        log.warning("transcripts: left out %s", ", ".join(f"{n} ({w})" for w, n in skipped.items()))
+    return out, skipped
 
 
 def _jsonl_programs(path: Path) -> list[Program]:
@@ -180,7 +198,8 @@ def _transcripts(arg: str | None) -> Source:
     if not arg:
         raise InputError("transcripts needs files: transcripts:FILE[,FILE...]")
     paths = [Path(p) for p in arg.split(",") if p]
-    return ProgramSource(f"transcripts:{arg}", programs=_transcript_programs(paths), attempts=3)
+    programs, skipped = _transcript_programs(paths)
+    return ProgramSource(f"transcripts:{arg}", programs=programs, skipped=skipped, attempts=3)
 
 
 def _jsonl(arg: str | None) -> Source:
