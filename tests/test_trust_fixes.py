@@ -197,5 +197,5 @@ def test_a_transcript_program_of_unknown_language_is_skipped_and_counted(tmp_pat
     assert sorted(p.language for p in source.programs) == ["matplotlib", "svg"]
     assert source.describe()["skipped"] == {
         "code blocks found, but in no known language": 1,
-        "no code found (text does not look like a program)": 1,
+        "no code found": 1,
     }
