@@ -94,7 +94,7 @@ def test_replay_alignment_keeps_a_subset_that_the_transcript_holds(
 
 
 def test_recognition_programs_lose_the_comments_that_name_the_answer() -> None:
-    from snellen.checkup.comments import strip_comments
+    from snellen.render.comments import strip_comments
 
     concept = load_concepts("shapes-1", seed=0)[0]
     # the reference programs name the shape's parts in comments; none is left

@@ -23,10 +23,11 @@ from snellen.checkup.jobs import (
     no_code_result,
     render_job,
 )
+from snellen.errors import InputError
 from snellen.llm.base import ChatModel, ChatReply, ChatRequest
 from snellen.render.base import RenderJob, RenderResult
 from snellen.render.extract import ExtractedCode, extract_code
-from snellen.render.languages import language
+from snellen.render.languages import language, part
 from snellen.store import Run
 
 if TYPE_CHECKING:
@@ -202,9 +203,13 @@ class Stage:
 def _grammar(job: DrawJob) -> str | None:
     if job.constraint == "none":
         return None
-    from snellen.llm.grammar import grammar_text
-
-    return grammar_text(job.language)
+    make = part(job.language, "grammar")  # the language's record says where its grammar is
+    if make is None:
+        raise InputError(
+            f"language {job.language!r} has no drawing grammar; use --constrain none for it"
+        )
+    text: str = make()
+    return text
 
 
 def _bar(progress: bool, total: int, desc: str) -> Any:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from snellen.checkup.engine import Stage
 from snellen.checkup.jobs import DRAWINGS, DrawJob, draw_key
-from snellen.checkup.params import find_parameters, variants
 from snellen.checkup.prompts import PromptTemplates, concept_phrase, language_name
 from snellen.concepts.base import Concept
 from snellen.records.checkup import Drawing
 from snellen.render.extract import extract_code
+from snellen.render.params import find_parameters, variants
 from snellen.store.run import content_key
 
 

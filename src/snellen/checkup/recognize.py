@@ -9,7 +9,7 @@ Two modes:
 - ``free``: a short free-form answer, graded by the rank of the true description among the
   category's candidate descriptions under sentence-embedding similarity (all-MiniLM-L6-v2).
 
-The program is shown without its comments (:mod:`~snellen.checkup.comments`): the VAD
+The program is shown without its comments (:mod:`~snellen.render.comments`): the VAD
 reference programs, like most model-written ones, name their parts in comments. Each graded
 question is one ``recognition`` record.
 """
@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from snellen.checkup.comments import strip_comments
 from snellen.checkup.engine import Stage
 from snellen.checkup.grading import clean_free_answer, format_options, parse_choice, rank_percentile
 from snellen.checkup.jobs import RECOGNITION, draw_key
 from snellen.checkup.prompts import PromptTemplates, language_name
 from snellen.concepts.base import Concept
 from snellen.records.checkup import Drawing, Recognition, Status
+from snellen.render.comments import strip_comments
 from snellen.store.run import content_key
 
 MODES = ("choice", "free")

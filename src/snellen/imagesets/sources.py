@@ -90,7 +90,7 @@ class ProgramSource(Source):
         return True
 
     def plan(self, index: int, seed: int, size: int, attempt: int = 0) -> Planned:
-        from snellen.checkup.params import sample_value, with_values
+        from snellen.render.params import sample_value, with_values
         from snellen.imagesets.variants import program_parameters
 
         n = len(self.programs)

@@ -1,7 +1,7 @@
 """Parametric variants of a drawing program that has no named parameters.
 
 The check-up's parametric task asks the model to name its constants
-(:mod:`snellen.checkup.params` finds them); recorded draw-task replies write them inline
+(:mod:`snellen.render.params` finds them); recorded draw-task replies write them inline
 (``ellipse(200, 150, 80, 80)``). Here every numeric literal outside comments, strings and
 the canvas-size call becomes a parameter, so the same sampler (:func:`sample_value`) and
 writer (:func:`with_values`) make the variants.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from snellen.checkup.params import Parameter, find_parameters
+from snellen.render.params import Parameter, find_parameters
 
 _LITERAL = re.compile(r"(?<![\w.#])(\d+\.\d*|\.\d+|\d+)(?![\w.])")
 _SKIP = {

@@ -27,6 +27,7 @@ it too). The subsets are written so that every sentence renders:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from snellen.errors import InputError
@@ -70,7 +71,8 @@ _PROCESSING_MAX_DEPTH = 3  # statement nesting below setup()/draw()
 _LOOP_VARS = ("i", "j")
 
 
-def _processing() -> str:
+@cache
+def processing_grammar() -> str:
     lines = [
         r'root ::= "```processing\n" setup draw? "```"',
         r'setup ::= "void setup() {\n  size(" dim ", " dim ");\n" stmt-1 "}\n"',
@@ -166,7 +168,8 @@ def _scope_name(scope: tuple[str, ...]) -> str:
 _SVG_DEPTH = 3
 
 
-def _svg() -> str:
+@cache
+def svg_grammar() -> str:
     lines = [
         r'root ::= "```svg\n" svg "\n```"',
         r'svg ::= "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" dim "\" height=\"" dim '
@@ -205,7 +208,8 @@ def _svg() -> str:
 
 
 # -- TikZ ----------------------------------------------------------------------------------
-def _tikz() -> str:
+@cache
+def tikz_grammar() -> str:
     lines = [
         r'root ::= "```latex\n\\begin{tikzpicture}\n" cmd+ "\\end{tikzpicture}\n```"',
         r'cmd ::= "  \\" ("draw" | "fill" | "filldraw") opts? " " path ";\n"',
@@ -230,7 +234,8 @@ pos ::= ("0." [1-9] | [1-9] ("." [0-9])?)
 
 
 # -- matplotlib ----------------------------------------------------------------------------
-def _matplotlib() -> str:
+@cache
+def matplotlib_grammar() -> str:
     lines = [
         r'root ::= "```python\n" head stmt* tail "```"',
         r'head ::= "import matplotlib.pyplot as plt\nfrom matplotlib.patches import Circle, '
@@ -258,7 +263,8 @@ def _matplotlib() -> str:
 
 
 # -- turtle --------------------------------------------------------------------------------
-def _turtle() -> str:
+@cache
+def turtle_grammar() -> str:
     lines = [
         r'root ::= "```python\nimport turtle\n\nt = turtle.Turtle()\nt.speed(0)\n" '
         r'stmt-0* "turtle.done()\n```"',
@@ -280,11 +286,13 @@ def _turtle() -> str:
 
 
 GRAMMARS: Registry[Callable[[], str]] = Registry("grammar")
-GRAMMARS.register("processing", _processing, help="a Processing subset: setup/draw, shapes, loops")
-GRAMMARS.register("svg", _svg, help="SVG shapes, paths, text and groups")
-GRAMMARS.register("tikz", _tikz, help="a TikZ picture of draw/fill paths")
-GRAMMARS.register("matplotlib", _matplotlib, help="matplotlib patches, plot and fill")
-GRAMMARS.register("turtle", _turtle, help="turtle moves, pen and fill calls, loops")
+GRAMMARS.register(
+    "processing", processing_grammar, help="a Processing subset: setup/draw, shapes, loops"
+)
+GRAMMARS.register("svg", svg_grammar, help="SVG shapes, paths, text and groups")
+GRAMMARS.register("tikz", tikz_grammar, help="a TikZ picture of draw/fill paths")
+GRAMMARS.register("matplotlib", matplotlib_grammar, help="matplotlib patches, plot and fill")
+GRAMMARS.register("turtle", turtle_grammar, help="turtle moves, pen and fill calls, loops")
 
 _TEXT: dict[str, str] = {}
 

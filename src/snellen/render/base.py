@@ -8,12 +8,13 @@ from typing import Any, ClassVar
 
 from snellen.records import Record
 from snellen.records.checkup import Status
-from snellen.render.languages import language_names
+from snellen.render.languages import LanguageNames
 
 __all__ = ["LANGUAGES", "LanguageRenderer", "RenderJob", "RenderResult", "Status"]
 
-# the names of the registered languages, in order (each one's facts: snellen.render.languages)
-LANGUAGES: tuple[str, ...] = language_names()
+# the names of the registered drawing languages, in order, read at every use (each one's
+# facts: snellen.render.languages)
+LANGUAGES = LanguageNames()
 
 
 @dataclass(frozen=True)

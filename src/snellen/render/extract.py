@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from snellen.render.base import LANGUAGES
+from snellen.render.languages import detection_order, part
 
 _FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _TAGS = {
@@ -57,22 +58,42 @@ def undo_literal_escapes(reply: str) -> str:
     return reply
 
 
-def detect_language(code: str) -> str | None:
-    """Guess the language of a program (None when it does not look like one)."""
-    if re.search(r"<svg[\s>]", code):
-        return "svg"
-    if re.search(r"\\begin\{tikzpicture\}|\\documentclass|\\tikz\b|\\draw\b", code):
-        return "tikz"
-    if re.search(r"^\s*(import|from)\s+turtle\b|\bturtle\.\w+\(", code, re.MULTILINE):
-        return "turtle"
-    if re.search(r"^\s*(import|from)\s+(matplotlib|pylab)\b|\bplt\.\w+\(", code, re.MULTILINE):
-        return "matplotlib"
-    if re.search(
+def looks_like_svg(code: str) -> bool:
+    return re.search(r"<svg[\s>]", code) is not None
+
+
+def looks_like_tikz(code: str) -> bool:
+    return re.search(r"\\begin\{tikzpicture\}|\\documentclass|\\tikz\b|\\draw\b", code) is not None
+
+
+def looks_like_turtle(code: str) -> bool:
+    pattern = r"^\s*(import|from)\s+turtle\b|\bturtle\.\w+\("
+    return re.search(pattern, code, re.MULTILINE) is not None
+
+
+def looks_like_matplotlib(code: str) -> bool:
+    pattern = r"^\s*(import|from)\s+(matplotlib|pylab)\b|\bplt\.\w+\("
+    return re.search(pattern, code, re.MULTILINE) is not None
+
+
+def looks_like_processing(code: str) -> bool:
+    calls = re.search(
         r"\bvoid\s+(setup|draw|settings)\s*\(|\bsize\s*\(\s*\d+\s*,\s*\d+|"
         r"\b(ellipse|rect|line|background|fill|stroke|vertex|arc|triangle|quad)\s*\(",
         code,
-    ) and re.search(r";\s*$", code, re.MULTILINE):
-        return "processing"
+    )
+    return calls is not None and re.search(r";\s*$", code, re.MULTILINE) is not None
+
+
+def detect_language(code: str) -> str | None:
+    """Guess the language of a program (None when it does not look like one): each language's
+    record names its detector (:mod:`snellen.render.languages`); the most specific are asked
+    first (``detect_order``), since a Python program may draw SVG text and a TikZ one may
+    hold a ``;``."""
+    for name in detection_order():
+        looks = part(name, "detect")
+        if looks is not None and looks(code):
+            return name
     return None
 
 

@@ -1,9 +1,16 @@
-"""The drawing languages, each one :class:`Language` record: its renderer, the file suffix
-its programs are stored under, the other names it answers to, and how a prompt names it.
+"""The drawing languages, each described whole by one :class:`Language` record: its
+renderer, the file suffix its programs are stored under, the other names it answers to, how a
+prompt names it, its grammar (for grammar-constrained decoding), its comment stripper, its
+code detector and the emitter that writes VAD shapes in it.
 
-``LANGUAGES`` is the registry (:class:`~snellen.registry.Registry`); add a language by
-registering a record whose ``renderer`` is the ``"module:Class"`` of a
-:class:`~snellen.render.base.LanguageRenderer` (imported only by a worker that renders it).
+``LANGUAGES`` is the registry (:class:`~snellen.registry.Registry`); a new language is one
+record registered here plus the modules its entries point at. Every part is a
+``"module:attribute"`` string imported on first use (:func:`part`), so naming a language
+imports nothing heavy, and a part may live in the package that owns that kind of code (the
+grammars in :mod:`snellen.llm.grammar`, the emitters in :mod:`snellen.concepts.shapes`)
+without this module importing it. Everything that lists languages reads the registry when it
+is asked (:func:`language_names`, :data:`snellen.render.base.LANGUAGES` is a live view), so a
+language registered later is seen everywhere.
 
 >>> from snellen.render.languages import language
 >>> language("pyplot").name, language("tikz").suffix, language("turtle").prompt_name
@@ -12,17 +19,21 @@ registering a record whose ``renderer`` is the ``"module:Class"`` of a
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from snellen.errors import InputError
-from snellen.registry import Registry
+from snellen.registry import Registry, import_target
 
 __all__ = [
     "LANGUAGES",
+    "PARTS",
     "Language",
+    "LanguageNames",
+    "detection_order",
+    "part",
+    "register_language",
     "canonical",
     "canonical_list",
     "language",
@@ -48,22 +59,59 @@ class Language:
     # a language models are asked to draw in (the check-up's default set); False for
     # languages snellen renders for other purposes (GLSL shaders for image datasets)
     drawing: bool = True
+    # "module:function" parts ("" where the language has none):
+    grammar: str = ""  # () -> GBNF text of the language's drawing subset
+    comments: str = ""  # (code) -> code without comments
+    detect: str = ""  # (code) -> whether a program looks written in this language
+    emitter: str = ""  # (Scene) -> a VAD shape scene as a program in this language
+    # detectors are asked in this order (lowest first): the most specific signs first
+    detect_order: int = 100
+
+
+#: the attributes of a record that name a part to import
+PARTS = ("renderer", "grammar", "comments", "detect", "emitter")
 
 
 LANGUAGES: Registry[Language] = Registry("language")
+
+_R, _G, _C, _D = (
+    "snellen.render.",
+    "snellen.llm.grammar:",
+    "snellen.render.comments:",
+    ("snellen.render.extract:looks_like_"),
+)
+_E = "snellen.concepts.shapes.emit_{0}:emit_{0}"
+
+
+def register_language(lang: Language, *, replace: bool = False) -> None:
+    """Make ``lang`` known to every part of snellen that names, renders, prompts, detects,
+    strips or emits languages."""
+    LANGUAGES.register(lang.name, lang, aliases=lang.aliases, lazy=False, replace=replace)
+
+
 for _lang in (
-    Language("processing", "snellen.render.processing:ProcessingRenderer", ".pde", "Processing",
-             ("pde",), (".java",)),
-    Language("tikz", "snellen.render.tikz:TikzRenderer", ".tex", "TikZ", ("pgf",)),
-    Language("matplotlib", "snellen.render.mpl:MatplotlibRenderer", ".py", "Python matplotlib",
-             ("mpl", "pyplot"), python=True),
-    Language("turtle", "snellen.render.turtles:TurtleRenderer", ".py", "Python turtle",
-             ("python-turtle",), python=True),
-    Language("svg", "snellen.render.svg:SvgRenderer", ".svg", "SVG"),
-    Language("glsl", "snellen.render.glsl:GlslRenderer", ".frag", "GLSL fragment shader",
+    Language("processing", _R + "processing:ProcessingRenderer", ".pde", "Processing",
+             ("pde",), (".java",), grammar=_G + "processing_grammar",
+             comments=_C + "strip_c_like", detect=_D + "processing",
+             emitter=_E.format("processing"), detect_order=50),
+    Language("tikz", _R + "tikz:TikzRenderer", ".tex", "TikZ", ("pgf",),
+             grammar=_G + "tikz_grammar", comments=_C + "strip_tex", detect=_D + "tikz",
+             emitter=_E.format("tikz"), detect_order=20),
+    Language("matplotlib", _R + "mpl:MatplotlibRenderer", ".py", "Python matplotlib",
+             ("mpl", "pyplot"), python=True, grammar=_G + "matplotlib_grammar",
+             comments=_C + "strip_python", detect=_D + "matplotlib",
+             emitter=_E.format("matplotlib"), detect_order=40),
+    Language("turtle", _R + "turtles:TurtleRenderer", ".py", "Python turtle",
+             ("python-turtle",), python=True, grammar=_G + "turtle_grammar",
+             comments=_C + "strip_python", detect=_D + "turtle", emitter=_E.format("turtle"),
+             detect_order=30),
+    Language("svg", _R + "svg:SvgRenderer", ".svg", "SVG", grammar=_G + "svg_grammar",
+             comments=_C + "strip_svg", detect=_D + "svg", emitter=_E.format("svg"),
+             detect_order=10),
+    Language("glsl", _R + "glsl:GlslRenderer", ".frag", "GLSL fragment shader",
              ("frag", "shader"), (".glsl",), drawing=False),
 ):  # fmt: skip
-    LANGUAGES.register(_lang.name, _lang, aliases=_lang.aliases, lazy=False)
+    register_language(_lang)
 
 
 def language(name: str) -> Language:
@@ -105,9 +153,50 @@ def read_suffixes() -> dict[str, str | None]:
     return out
 
 
+def part(name: str, which: str) -> Any:
+    """The ``which`` part of language ``name`` (one of :data:`PARTS`), imported now; None
+    when its record names none."""
+    if which not in PARTS:
+        raise ValueError(f"a language has no part {which!r}; parts: {', '.join(PARTS)}")
+    target = getattr(language(name), which)
+    return import_target(target) if target else None
+
+
 def renderer_class(name: str) -> type[Any]:
     """The renderer class of a language (imported on first use): a
     :class:`~snellen.render.base.LanguageRenderer` subclass."""
-    module, _, attr = language(name).renderer.partition(":")
-    cls: type[Any] = getattr(importlib.import_module(module), attr)
+    cls: type[Any] = part(name, "renderer")
     return cls
+
+
+def detection_order() -> list[str]:
+    """The languages with a code detector, in the order they are asked."""
+    with_detector = [n for n in LANGUAGES if LANGUAGES.get(n).detect]
+    return sorted(with_detector, key=lambda n: LANGUAGES.get(n).detect_order)
+
+
+class LanguageNames(Sequence[str]):
+    """The names of the drawing languages, read from the registry at every use (a language
+    registered later is in it): a sequence, so ``in``, ``list()`` and ``.index`` work."""
+
+    def _names(self) -> tuple[str, ...]:
+        return language_names()
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __repr__(self) -> str:
+        return f"LanguageNames{self._names()!r}"

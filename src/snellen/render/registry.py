@@ -7,10 +7,13 @@ from snellen.render.base import LanguageRenderer
 from snellen.render.languages import LANGUAGES, canonical
 from snellen.render.languages import renderer_class as _renderer_class
 
-__all__ = ["PYTHON_LANGUAGES", "check_language", "renderer_class"]
+__all__ = ["check_language", "is_python", "renderer_class"]
 
-# Renderers that run each program in a forked child of a warm Python interpreter.
-PYTHON_LANGUAGES = tuple(n for n in LANGUAGES if LANGUAGES.get(n).python)
+
+def is_python(language: str) -> bool:
+    """Whether ``language``'s renderer runs each program in a forked child of a warm Python
+    interpreter (read from its record at every call)."""
+    return language in LANGUAGES and LANGUAGES.get(language).python
 
 
 def check_language(language: str) -> str:

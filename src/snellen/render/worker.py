@@ -23,7 +23,7 @@ from typing import IO, Any
 from snellen.render import sandbox
 from snellen.render.base import LanguageRenderer, RenderJob, RenderResult, Status
 from snellen.render.image import finish, truncate
-from snellen.render.registry import PYTHON_LANGUAGES, renderer_class
+from snellen.render.registry import is_python, renderer_class
 
 MAX_MESSAGE = 512 * sandbox.MiB
 
@@ -98,7 +98,7 @@ class Worker:
             return None
         try:
             r = renderer_class(language)()
-            if language in PYTHON_LANGUAGES:
+            if is_python(language):
                 r.confine = self.confine  # type: ignore[attr-defined]
                 r.oom_kills = self.oom_kills  # type: ignore[attr-defined]
             home = os.path.join(self.workspace, f"renderer-{language}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from snellen.checkup.params import find_parameters, variants
+from snellen.render.params import find_parameters, variants
 
 PROCESSING = """float bodyW = 200;
 int petals = 6;

@@ -14,7 +14,7 @@ import re
 import tokenize
 
 
-def _c_like(code: str) -> str:
+def strip_c_like(code: str) -> str:
     """Processing / Java: ``//`` and ``/* */`` comments outside string and char literals."""
     out: list[str] = []
     i, n = 0, len(code)
@@ -38,7 +38,7 @@ def _c_like(code: str) -> str:
     return "".join(out)
 
 
-def _python(code: str) -> str:
+def strip_python(code: str) -> str:
     """``#`` comments, found by Python's own tokenizer (so ``"#fff"`` stays)."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
@@ -53,29 +53,23 @@ def _python(code: str) -> str:
     return "".join(lines)
 
 
-def _tex(code: str) -> str:
+def strip_tex(code: str) -> str:
     """``%`` comments (an escaped ``\\%`` is a percent sign, not a comment)."""
     return re.sub(r"(?<!\\)%.*", "", code)
 
 
-def _svg(code: str) -> str:
+def strip_svg(code: str) -> str:
     """``<!-- -->`` comments, and the ``<title>`` / ``<desc>`` elements that caption a drawing."""
     code = re.sub(r"<!--.*?-->", "", code, flags=re.DOTALL)
     return re.sub(r"<(title|desc)\b[^>]*>.*?</\1\s*>", "", code, flags=re.DOTALL | re.IGNORECASE)
 
 
-_STRIPPERS = {
-    "processing": _c_like,
-    "matplotlib": _python,
-    "turtle": _python,
-    "tikz": _tex,
-    "svg": _svg,
-}
-
-
 def strip_comments(code: str, language: str) -> str:
-    """``code`` without its comments, with the blank lines they leave collapsed."""
-    strip = _STRIPPERS.get(language)
+    """``code`` without its comments, with the blank lines they leave collapsed (a language
+    whose record names no comment stripper is returned unchanged)."""
+    from snellen.render.languages import part
+
+    strip = part(language, "comments")
     if strip is None:
         return code
     text = strip(code)
