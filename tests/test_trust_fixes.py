@@ -199,3 +199,13 @@ def test_a_transcript_program_of_unknown_language_is_skipped_and_counted(tmp_pat
         "code blocks found, but in no known language": 1,
         "no code found": 1,
     }
+
+
+def test_dataset_backends_are_found_through_their_registry(tmp_path: Path) -> None:
+    from snellen.imagesets import build_dataset
+    from snellen.imagesets.build import BACKENDS
+
+    assert BACKENDS.names() == ["local", "ray"]
+    with pytest.raises(InputError, match=r"unknown dataset backend 'dask'.*known: local, ray"):
+        build_dataset("fractals", 2, 8, tmp_path / "ds", backend="dask", progress=False)
+    assert not (tmp_path / "ds").exists()

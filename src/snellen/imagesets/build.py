@@ -28,8 +28,8 @@ from snellen.imagesets.base import Planned, Source
 from snellen.imagesets.shards import SHARD_DIR, shard_name, write_shard
 from snellen.imagesets.sources import load_source
 from snellen.records import Record
+from snellen.registry import Registry
 
-BACKENDS = ("local", "ray")
 MANIFEST = "dataset.json"
 
 
@@ -197,6 +197,18 @@ def run_ray(jobs: list[ShardJob], workers: int, address: str | None) -> Iterator
             ray.shutdown()
 
 
+def _local(jobs: list[ShardJob], workers: int, address: str | None) -> Iterator[ShardRecord]:
+    return run_local(jobs, workers)
+
+
+#: where shards are built: ``backend(jobs, workers, address)`` yields their records
+BACKENDS: Registry[Callable[[list[ShardJob], int, str | None], Iterator[ShardRecord]]] = Registry(
+    "dataset backend"
+)
+BACKENDS.register("local", _local, help="confined render pools in processes on this machine")
+BACKENDS.register("ray", run_ray, help="Ray tasks: a cluster at --address, or a local Ray")
+
+
 # -- the build ----------------------------------------------------------------------------
 
 
@@ -248,8 +260,7 @@ def build_dataset(
 
     if n <= 0 or size <= 0 or shard_size <= 0:
         raise InputError("--n, --size and --shard-size must be positive")
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    runner_of = BACKENDS.get(backend)  # an unknown name: an error naming the known ones
     src = load_source(source) if isinstance(source, str) else source
     workers = workers or os.cpu_count() or 1
     config = {"source": src.spec, "n": n, "size": size, "seed": seed, "shard_size": shard_size}
@@ -271,9 +282,7 @@ def build_dataset(
         total=n, initial=sum(min(shard_size, n - k * shard_size) for k in done),
         unit="img", desc=f"dataset {src.spec[:40]}", disable=not progress,
     )  # fmt: skip
-    runner: Iterable[ShardRecord] = (
-        run_ray(jobs, workers, address) if backend == "ray" else run_local(jobs, workers)
-    )
+    runner: Iterable[ShardRecord] = runner_of(jobs, workers, address)
     made = 0
     try:
         for record in runner:

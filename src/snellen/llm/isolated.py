@@ -9,7 +9,6 @@ pipe and receives the :class:`ChatReply`. The parent never loads the model itsel
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import socket
@@ -21,6 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from snellen.llm.base import ChatModel, ChatReply, ChatRequest, LLMConfigError, LLMError
+from snellen.registry import import_target
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,11 @@ SECONDS_PER_TOKEN = 1.0
 
 
 def _build(factory: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ChatModel:
-    module, _, attr = factory.partition(":")
-    return getattr(importlib.import_module(module), attr)(*args, **kwargs)  # type: ignore[no-any-return]
+    build = import_target(factory)  # "module:function", as every lazy registry entry
+    model = build(*args, **kwargs)  # type: ignore[operator]
+    if not isinstance(model, ChatModel):
+        raise TypeError(f"{factory} made a {type(model).__name__}, not a ChatModel")
+    return model
 
 
 def _serve(conn: Connection) -> None:
