@@ -36,6 +36,7 @@ from PIL import Image
 from snellen.clip.data import Pairs, collect, load_pairs
 from snellen.clip.loss import MAX_LOGIT_SCALE, clip_loss
 from snellen.errors import InputError
+from snellen.registry import Registry
 
 SWAP_TAGS = {
     "noun": ("NN", "NNS", "NNP", "NNPS"),
@@ -315,24 +316,28 @@ class HFBackend(Backend):
         return f"hf-clip:{out}"
 
 
+#: the model families NegCLIP fine-tunes, by scorer prefix (the names ``snellen eval`` takes)
+BACKENDS: Registry[Callable[..., Backend]] = Registry("model family")
+BACKENDS.register("snellen-shapes", ShapesBackend, help="snellen-shapes[:FILE.pt]")
+BACKENDS.register("open-clip", OpenClipBackend, help="open-clip:ARCH:WEIGHTS")
+BACKENDS.register("hf-clip", HFBackend, help="hf-clip:DIR or hf-clip:HUB_ID")
+
+
 def load_backend(name: str, device: torch.device) -> Backend:
-    prefix, _, arg = name.partition(":")
-    if prefix == "snellen-shapes":
-        return ShapesBackend(arg or None, device)
-    if prefix == "open-clip":
-        if not arg:
-            raise InputError("--init open-clip needs ARCH:WEIGHTS, e.g. open-clip:ViT-B-32:openai")
-        return OpenClipBackend(arg, device)
-    if prefix == "hf-clip":
-        if not arg:
-            raise InputError("--init hf-clip needs a model: hf-clip:DIR or hf-clip:HUB_ID")
-        return HFBackend(arg, device)
-    if Path(name).suffix == ".pt" and Path(name).exists():
-        return ShapesBackend(name, device)
-    raise InputError(
-        f"cannot fine-tune {name!r}: use snellen-shapes[:FILE.pt], open-clip:ARCH:WEIGHTS or "
-        "hf-clip:DIR"
-    )
+    from snellen.score import scorer_name_for
+
+    if name.partition(":")[0] not in BACKENDS and Path(name).exists():
+        name = scorer_name_for(name)  # a path snellen wrote: named as snellen eval names it
+    if name.partition(":")[0] not in BACKENDS:
+        raise InputError(
+            f"cannot fine-tune {name!r}: use snellen-shapes[:FILE.pt], open-clip:ARCH:WEIGHTS or "
+            "hf-clip:DIR"
+        )
+    make, arg = BACKENDS.resolve(name)
+    family = BACKENDS.canonical(name.partition(":")[0])
+    if not arg and family != "snellen-shapes":
+        raise InputError(f"--init {family} needs a model: {BACKENDS.help()[family]}")
+    return make(arg, device)
 
 
 # ---------------------------------------------------------------- data
