@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_data_lies_inside_the_package_under_test() -> None:
-    assert ROOT == Path(snellen.__file__).resolve().parent / "data"
+    assert Path(snellen.__file__).resolve().parent / "data" == ROOT
     for folder in ("llm-drawings", "captions", "concepts"):
         licence = (ROOT / folder / "LICENSE").read_text()
         assert licence.startswith("MIT License")

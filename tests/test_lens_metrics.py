@@ -36,19 +36,19 @@ class OfficialVQAEval:
         self.commaStrip = re.compile(r"(\d)(\,)(\d)")
         self.punct = list(PUNCT)
 
-    def processPunctuation(self, inText):  # noqa: N802
+    def processPunctuation(self, inText):
         outText = inText
         for p in self.punct:
             if (p + " " in inText or " " + p in inText) or (
                 re.search(self.commaStrip, inText) is not None
-            ):  # noqa: E711
+            ):
                 outText = outText.replace(p, "")
             else:
                 outText = outText.replace(p, " ")
         outText = self.periodStrip.sub("", outText, re.UNICODE)
         return outText
 
-    def processDigitArticle(self, inText):  # noqa: N802
+    def processDigitArticle(self, inText):
         outText = []
         tempText = inText.lower().split()
         for word in tempText:

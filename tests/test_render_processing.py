@@ -4,6 +4,7 @@ every status, the sandbox around the JVM, and the render rate on real model repl
 from __future__ import annotations
 
 import collections
+import contextlib
 import io
 import os
 import shutil
@@ -310,10 +311,8 @@ def test_sockets_to_loopback_fail(pool):
     connected = []
 
     def accept():
-        try:
+        with contextlib.suppress(OSError):
             connected.append(server.accept())
-        except OSError:
-            pass
 
     t = threading.Thread(target=accept)
     t.start()

@@ -138,7 +138,7 @@ def recognize_jobs(
             candidates = pool.get(concept.category, [concept.description])
             for mode in modes:
                 key = f"recognize/{mode}/{concept.id}/{language}"
-                rng = random.Random(int(content_key(seed, key)[:12], 16))
+                rng = random.Random(int(content_key(seed, key)[:12], 16))  # noqa: S311 - seeded sampling for reproducible data, not security
                 others = [d for d in candidates if d != concept.description]
                 if mode == "choice":
                     if not others:

@@ -126,7 +126,7 @@ class ImageEncoder(nn.Module):
 
         self.eval()
         for block in self.features:
-            assert isinstance(block, nn.Sequential)
+            assert isinstance(block, nn.Sequential)  # noqa: S101 - an invariant that narrows the type, not a check of input
             conv, bn = block[0], block[1]
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
                 block[0], block[1] = fuse_conv_bn_eval(conv, bn), nn.Identity()

@@ -220,7 +220,7 @@ def iter_concepts(
     if n is not None:
         if n > len(concepts):
             raise InputError(f"{name}: has {len(concepts)} concepts; cannot sample {n}")
-        concepts = random.Random(seed).sample(concepts, n)
+        concepts = random.Random(seed).sample(concepts, n)  # noqa: S311 - seeded sampling for reproducible data, not security
     yield from concepts
 
 

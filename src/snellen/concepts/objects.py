@@ -39,7 +39,7 @@ def _sample(set_name: str, names: Sequence[str], n: int | None, seed: int) -> li
         return [_concept(name) for name in names]
     if not 0 <= n <= len(names):
         raise ValueError(f"{set_name} has {len(names)} concepts; cannot sample {n}")
-    return [_concept(name) for name in random.Random(seed).sample(list(names), n)]
+    return [_concept(name) for name in random.Random(seed).sample(list(names), n)]  # noqa: S311 - seeded sampling for reproducible data, not security
 
 
 def load_objects(n: int | None = None, seed: int = 0) -> list[Concept]:

@@ -98,7 +98,7 @@ def load_scenes(source: str | Path | None, n: int | None = None, seed: int = 0) 
     if n is not None:
         if not 0 <= n <= len(captions):
             raise InputError(f"{source}: has {len(captions)} captions; cannot sample {n}")
-        captions = random.Random(seed).sample(captions, n)
+        captions = random.Random(seed).sample(captions, n)  # noqa: S311 - seeded sampling for reproducible data, not security
     return [
         Concept(
             id=f"scenes/{key}",

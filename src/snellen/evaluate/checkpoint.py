@@ -211,17 +211,17 @@ class Checkpoint:
 
     # -- chunks -------------------------------------------------------------------------
     def _chunks(self, prefix: str) -> list[EmbeddingChunk]:
-        assert self.run is not None
+        assert self.run is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
         keys = sorted(k for k in self.run.keys(EmbeddingChunk.kind) if k.startswith(prefix))
         out = [self.run.get_record(EmbeddingChunk, k) for k in keys]
         return [c for c in out if c is not None]
 
     def _load(self, chunk: EmbeddingChunk) -> torch.Tensor:
-        assert self.run is not None
+        assert self.run is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
         return torch.from_numpy(np.load(self.run.path / chunk.file, allow_pickle=False))
 
     def _put(self, key: str, emb: torch.Tensor | None, **fields_: Any) -> EmbeddingChunk:
-        assert self.run is not None
+        assert self.run is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
         file = ""
         if emb is not None and len(emb):
             digest = hashlib.sha256(key.encode()).hexdigest()

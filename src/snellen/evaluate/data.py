@@ -35,7 +35,7 @@ class ImageSource:
         if self.raw is not None:
             mode, w, h, data = self.raw
             return Image.frombytes(mode, (w, h), data).convert("RGB")
-        assert self.path is not None
+        assert self.path is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
         with Image.open(self.path) as im:
             image = im.convert("RGB")
         if self.bbox is not None:

@@ -173,7 +173,7 @@ def pos_negatives(
     tagger as the order perturbations)."""
     from snellen.clip.pos import pos_tags
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded sampling for reproducible data, not security
     unknown = sorted(set(kinds) - set(SWAP_KINDS))
     if unknown or not kinds:
         raise InputError(
@@ -584,7 +584,7 @@ def finetune(
     steps_per_epoch = max(1, len(pairs) // cfg.batch_size)
     total = max(1, int(cfg.epochs * steps_per_epoch))
     gen = torch.Generator().manual_seed(cfg.seed)
-    rng = random.Random(cfg.seed)
+    rng = random.Random(cfg.seed)  # noqa: S311 - seeded sampling for reproducible data, not security
     t_train = time.monotonic()
     budget = None if cfg.max_minutes is None else max(1.0, 60 * cfg.max_minutes - (t_train - t0))
     loop = _Loop()

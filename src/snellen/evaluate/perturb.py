@@ -64,7 +64,7 @@ class Perturber:
 
     def __init__(self, seed: int = 0) -> None:
         self.np_rng = np.random.RandomState(seed)
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - seeded sampling for reproducible data, not security
 
     def shuffle_nouns_and_adj(self, text: str, tags: list[tuple[str, str]] | None = None) -> str:
         tags = tags if tags is not None else pos_tags([text])[0]

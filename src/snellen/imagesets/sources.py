@@ -90,8 +90,8 @@ class ProgramSource(Source):
         return True
 
     def plan(self, index: int, seed: int, size: int, attempt: int = 0) -> Planned:
-        from snellen.render.params import sample_value, with_values
         from snellen.imagesets.variants import program_parameters
+        from snellen.render.params import sample_value, with_values
 
         n = len(self.programs)
         slot = index + attempt * 7919
@@ -102,7 +102,7 @@ class ProgramSource(Source):
         # inline literals include positions and colours: jitter them less than named ones
         spread = self.spread if how == "named" else self.spread / 2
         if params and visit > 0:
-            rng = random.Random(f"{seed}/{program.id}/{visit}")
+            rng = random.Random(f"{seed}/{program.id}/{visit}")  # noqa: S311 - seeded sampling for reproducible data, not security
             values = {p.name: sample_value(p, rng, spread) for p in params}
             code = with_values(code, params, values)
         elif params:
@@ -226,7 +226,7 @@ class ShapesSource(Source):
         from snellen.concepts.shapes.generate import programs_for
         from snellen.concepts.shapes.spec import sample_spec
 
-        spec = sample_spec(random.Random(f"vad/{seed}/{index}/{attempt}"))
+        spec = sample_spec(random.Random(f"vad/{seed}/{index}/{attempt}"))  # noqa: S311 - seeded sampling for reproducible data, not security
         meta = {
             "source": self.spec,
             "program_id": f"shapes/{seed}/{index}",

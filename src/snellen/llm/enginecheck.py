@@ -78,7 +78,7 @@ def run_check(model_path: Path | None = None) -> EngineCheck:
 
         model_path = smollm2_path()
     try:
-        proc = subprocess.run(
+        proc = subprocess.run(  # noqa: S603 - a fixed argument list, no shell; the program text goes in a file or on stdin
             [sys.executable, "-c", _SMOKE, str(model_path)],
             capture_output=True, text=True, timeout=SMOKE_SECONDS,
             env={**os.environ, "OMP_NUM_THREADS": "1"},

@@ -9,6 +9,7 @@ pipe and receives the :class:`ChatReply`. The parent never loads the model itsel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -123,7 +124,7 @@ class IsolatedChat(ChatModel):
         # multiprocessing's spawn: it re-runs the caller's main script), talking over a
         # socket pair that it inherits as a file descriptor.
         ours, theirs = socket.socketpair()
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell; the program text goes in a file or on stdin
             [sys.executable, "-m", "snellen.llm.isolated", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
@@ -186,7 +187,7 @@ class IsolatedChat(ChatModel):
                 if self._proc is not None:
                     self._restart("the model worker had stopped")
                 self._start()
-            assert self._conn is not None
+            assert self._conn is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
             budget = self.timeout or BASE_SECONDS + SECONDS_PER_TOKEN * request.max_tokens
             started = time.monotonic()
             try:
@@ -223,10 +224,9 @@ class IsolatedChat(ChatModel):
             self._kill()
 
     def __del__(self) -> None:
-        try:
+        # at interpreter exit nothing can be done about a failure to stop the child
+        with contextlib.suppress(Exception):
             self._kill()
-        except Exception:  # noqa: BLE001,S110 - nothing to do at interpreter exit
-            pass
 
 
 def _how(code: int | None) -> str:

@@ -131,7 +131,7 @@ class OpenAIChat(ChatModel):
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._events: list[RetryEvent] = []
         self._events_lock = threading.Lock()
-        self._rng = random.Random()
+        self._rng = random.Random()  # noqa: S311 - seeded sampling for reproducible data, not security
         self._answered = False  # has this endpoint ever sent an HTTP response?
         auth = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self._client = httpx.Client(

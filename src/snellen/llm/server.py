@@ -148,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                 max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 256),
                 # Without a seed, each request samples anew (as OpenAI's API does); a local
                 # model would otherwise give every unseeded request the same reply.
-                seed=(random.randrange(2**31) if body.get("seed") is None else int(body["seed"])),
+                seed=(random.randrange(2**31) if body.get("seed") is None else int(body["seed"])),  # noqa: S311 - seeded sampling for reproducible data, not security
                 stop=[stop] if isinstance(stop, str) else stop,
             )
             if not request.chat_messages():

@@ -85,7 +85,7 @@ class LPIPS(nn.Module):
             )
             if key is None:
                 raise KeyError(f"no weight for head {k} in the LPIPS head file")
-            assert isinstance(head, nn.Conv2d)
+            assert isinstance(head, nn.Conv2d)  # noqa: S101 - an invariant that narrows the type, not a check of input
             head.weight.data.copy_(state[key].view_as(head.weight))
 
     shift: torch.Tensor

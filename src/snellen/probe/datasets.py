@@ -124,7 +124,7 @@ def vad_shapes(root: str | None, seed: int, n: int = 960, size: int = 64) -> Lab
     from snellen.concepts.shapes.generate import programs_for
     from snellen.render import RenderJob, render_many
 
-    rng = random.Random(f"vad-probe/{seed}")
+    rng = random.Random(f"vad-probe/{seed}")  # noqa: S311 - seeded sampling for reproducible data, not security
     jobs, labels = [], {}
     for i in range(n):
         c = i % len(SHAPE_CLASSES)

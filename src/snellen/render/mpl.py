@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from typing import Any, cast
@@ -50,10 +51,8 @@ class MatplotlibRenderer(ForkingRenderer):
         plt.close = lambda *args, **kwargs: None
         plt.show = lambda *args, **kwargs: None
         namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-        try:
-            exec(code, namespace)
-        except SystemExit:
-            pass
+        with contextlib.suppress(SystemExit):  # a program may end itself with exit()
+            exec(code, namespace)  # noqa: S102 - running the model's program is the job; this is the confined child
         if not plt.get_fignums():
             raise ProgramFailure(Status.BLANK, "the program created no matplotlib figure")
         fig = plt.gcf()

@@ -123,7 +123,7 @@ def variants(
     out = [(code, own)]
     if not params:
         return out
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded sampling for reproducible data, not security
     for _ in range(n - 1):
         values = {p.name: sample_value(p, rng, spread) for p in params}
         out.append((with_values(code, params, values), values))

@@ -6,6 +6,7 @@ bytes through a pipe."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import gc
 import json
@@ -163,10 +164,9 @@ class ForkingRenderer(LanguageRenderer):
             status, reason = classify(exc)
             payload = {"status": status.value, "reason": reason}
         payload["layers"] = layers
-        try:
+        # the program may have closed or broken stdout; the payload goes out on its own pipe
+        with contextlib.suppress(BaseException):
             sys.stdout.flush()
-        except BaseException:  # noqa: BLE001
-            pass
         data = json.dumps(payload).encode()
         view = memoryview(data)
         while view:
@@ -207,10 +207,8 @@ class ForkingRenderer(LanguageRenderer):
         finally:
             os.close(rfd)
             if timed_out:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             _, wstatus = os.waitpid(pid, 0)
         seconds = time.monotonic() - t0
         result = RenderResult(job.id, job.language, Status.OK, seconds=seconds)

@@ -127,8 +127,8 @@ class TikzRenderer(LanguageRenderer):
         with open(src, "w") as f:
             f.write(head + "\\begin{document}\n\\end{document}\n")
         try:
-            proc = subprocess.run(
-                ["pdflatex", "-ini", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape",
+            proc = subprocess.run(  # noqa: S603 - a fixed argument list, no shell; the program text goes in a file or on stdin
+                ["pdflatex", "-ini", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape",  # noqa: S607 - the tool is found on PATH, as scripts/setup.sh installs it
                  f"-jobname={key}", "&pdflatex", "mylatexformat.ltx", f"{key}.tex"],  # fmt: skip
                 cwd=d, env=_tex_env(d), capture_output=True, timeout=timeout,
                 preexec_fn=sandbox.rlimit_preexec(sandbox.Limits(cpu_seconds=int(timeout) + 1, memory=None, processes=None)),
@@ -155,7 +155,7 @@ class TikzRenderer(LanguageRenderer):
             memory=None,
             processes=None,
         )
-        return subprocess.run(
+        return subprocess.run(  # noqa: S603 - a fixed argument list, no shell; the program text goes in a file or on stdin
             cmd, cwd=job_dir, env=_tex_env(job_dir), stdin=subprocess.DEVNULL,
             capture_output=True, timeout=max(budget, 0.1), preexec_fn=sandbox.rlimit_preexec(limits),
         )  # fmt: skip

@@ -7,6 +7,7 @@ The program's ``import turtle`` gets the real module, rewired so that ``Turtle()
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -142,10 +143,8 @@ class TurtleRenderer(ForkingRenderer):
     def draw(self, code: Any, job: RenderJob, job_dir: str) -> bytes:
         screen = _install(*DEFAULT_CANVAS)
         namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-        try:
-            exec(code, namespace)
-        except SystemExit:
-            pass
+        with contextlib.suppress(SystemExit):  # a program may end itself with exit()
+            exec(code, namespace)  # noqa: S102 - running the model's program is the job; this is the confined child
         canvas = screen.cv
         w, h = canvas.options["width"], canvas.options["height"]
         if reason := canvas_too_large(w, h):

@@ -6,6 +6,7 @@ no-op and a writer killed half-way leaves at worst a temporary file, never a tor
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -35,10 +36,8 @@ class ArtifactStore:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
             raise
         return ref
 

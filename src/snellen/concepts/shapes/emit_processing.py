@@ -110,12 +110,11 @@ def emit_processing(scene: Scene) -> str:
         elif isinstance(item, Rect):
             r = f", {num(item.radius)}" if item.radius else ""
             body.append(f"rect({num(item.x)}, {num(item.y)}, {num(item.w)}, {num(item.h)}{r});")
-        elif isinstance(item, Polygon | Polyline):
-            if not (isinstance(item, Polyline) and dashed):
-                body.append("beginShape();")
-                for x, y in item.points:
-                    body.append(f"vertex({num(x)}, {num(y)});")
-                body.append("endShape(CLOSE);" if isinstance(item, Polygon) else "endShape();")
+        elif isinstance(item, Polygon | Polyline) and not (isinstance(item, Polyline) and dashed):
+            body.append("beginShape();")
+            for x, y in item.points:
+                body.append(f"vertex({num(x)}, {num(y)});")
+            body.append("endShape(CLOSE);" if isinstance(item, Polygon) else "endShape();")
         if dashed:
             needs_dash = True
             on, off = p.dash_pattern() or (0.0, 0.0)

@@ -160,7 +160,7 @@ def emit_turtle(scene: Scene) -> str:
                 body.append(f'path({point_list(list(item.points))}, "{stroke}", {num(p.width)})')
             continue
         points = region(item) if isinstance(item, Rect | Circle) else list(item.points)
-        assert isinstance(item, Rect | Circle | Polygon)
+        assert isinstance(item, Rect | Circle | Polygon)  # noqa: S101 - an invariant that narrows the type, not a check of input
         body.append(f"points = {point_list([(round(x, 1), round(y, 1)) for x, y in points])}")
         fill_arg = f'"{fill}"' if fill else "None"
         stroke_arg = f'"{solid_stroke}"' if solid_stroke else "None"

@@ -83,7 +83,7 @@ def iter_shapes(
     i = 0
     while n is None or i < n:
         for attempt in range(MAX_ATTEMPTS):
-            spec = sample_spec(random.Random(f"{seed}/{split}/{i}/{attempt}"))
+            spec = sample_spec(random.Random(f"{seed}/{split}/{i}/{attempt}"))  # noqa: S311 - seeded sampling for reproducible data, not security
             if not in_split(spec, split) or (exclude is not None and exclude(spec)):
                 continue
             key = spec_key(spec)

@@ -313,7 +313,7 @@ def _line_items(obj: Spec, s_scale: float, label: str) -> list[Primitive]:
 def _rotated(p: Primitive, angle: float) -> Primitive:
     if isinstance(p, Polyline):
         return Polyline(pts(rotate(p.points, angle, 0, 0)), p.paint, p.label)
-    assert isinstance(p, Polygon)
+    assert isinstance(p, Polygon)  # noqa: S101 - an invariant that narrows the type, not a check of input
     return Polygon(pts(rotate(p.points, angle, 0, 0)), p.paint, p.label)
 
 
