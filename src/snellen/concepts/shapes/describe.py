@@ -231,18 +231,12 @@ def _noun(obj: Spec, rng: Chooser) -> str:
     return rng.choice(Site.SHAPE_NOUN, NOUNS[shape])
 
 
-def noun_phrase(
-    obj: Spec,
-    rng: Chooser,
-    *,
-    size_word: str | None = None,
-    plural: bool = False,
-    colour: bool = True,
-) -> str:
-    """The object as a noun phrase without its determiner."""
+def _pre_words(
+    obj: Spec, rng: Chooser, size_word: str | None, colour: bool
+) -> tuple[list[str], bool]:
+    """The words before the noun, and whether the colour goes after it instead."""
     shape = obj["shape"]
     pre: list[str] = []
-    post: list[str] = []
     size = size_word or (
         rng.choice(Site.SIZE_WORD, SIZE_WORDS[obj["size"]]) if "size" in obj else None
     )
@@ -276,9 +270,13 @@ def noun_phrase(
     orientation = obj.get("orientation")
     if orientation in ("horizontal", "vertical"):
         pre.append(orientation)
-    noun = _noun(obj, rng)
-    if plural:
-        noun = _plural(noun)
+    return pre, colour_post
+
+
+def _post_words(obj: Spec, rng: Chooser, colour_post: bool) -> list[str]:
+    """The phrases after the noun, in the order they are read."""
+    post: list[str] = []
+    orientation = obj.get("orientation")
     if colour_post:
         post.append(
             rng.choice(Site.COLOUR_AFTER, ("in {c}", "coloured {c}", "painted {c}")).format(
@@ -300,74 +298,11 @@ def noun_phrase(
     if "direction" in obj and obj.get("arrowheads") != "double":
         post.append(f"pointing {obj['direction']}")
     if "texture" in obj:
-        tc = obj.get("texture_colour")
-        density = obj.get("texture_density")
-        tex = obj["texture"]
-        if tex == "stripes":
-            words = [
-                w
-                for w in (
-                    {"fine": "thin", "coarse": "wide"}.get(density or ""),
-                    tc,
-                    obj.get("texture_direction"),
-                )
-                if w
-            ]
-            post.append(
-                rng.choice(
-                    Site.STRIPES,
-                    ("with {w}stripes", "striped with {w}stripes", "filled with {w}stripes"),
-                ).format(w=" ".join(words) + " " if words else "")
-            )
-        elif tex == "dots":
-            words = [
-                w
-                for w in (
-                    {"fine": "small, dense", "coarse": "large, sparse"}.get(density or ""),
-                    tc,
-                )
-                if w
-            ]
-            post.append(
-                rng.choice(
-                    Site.POLKA_DOTS,
-                    ("with {w}polka dots", "filled with {w}dots", "covered in {w}dots"),
-                ).format(w=" ".join(words) + " " if words else "")
-            )
-        else:
-            name = "cross-hatching" if tex == "cross-hatching" else "grid pattern"
-            words = [
-                w for w in ({"fine": "fine", "coarse": "coarse"}.get(density or ""), tc, name) if w
-            ]
-            post.append(
-                rng.choice(
-                    Site.CROSS_HATCHING, ("with {w}", "filled with {w}", "shaded with {w}")
-                ).format(w=" ".join(words))
-                if tex == "cross-hatching"
-                else rng.choice(Site.GRID_PATTERN, ("with {a} {w}", "filled with {a} {w}")).format(
-                    a=_article(words[0]), w=" ".join(words)
-                )
-            )
-    if shape not in V.LINE_SHAPES and any(
+        post.append(_texture_words(obj, rng))
+    if obj["shape"] not in V.LINE_SHAPES and any(
         k in obj for k in ("outline_colour", "thickness", "line_style")
     ):
-        words = [
-            w for w in (obj.get("thickness"), obj.get("line_style"), obj.get("outline_colour")) if w
-        ]
-        phrase = " ".join(words)
-        if obj.get("fill") == "hollow":
-            post.append(
-                rng.choice(
-                    Site.HOLLOW_EDGE, ("drawn with {a} {p} line", "with {a} {p} edge")
-                ).format(a=_article(phrase), p=phrase)
-            )
-        else:
-            post.append(
-                rng.choice(
-                    Site.OUTLINE,
-                    ("with {a} {p} outline", "with {a} {p} border", "edged with {a} {p} line"),
-                ).format(a=_article(phrase), p=phrase)
-            )
+        post.append(_outline_words(obj, rng))
     if "rotation" in obj:
         post.append(
             rng.choice(
@@ -393,6 +328,88 @@ def noun_phrase(
         )
     if obj.get("shadow"):
         post.append(rng.choice(Site.SHADOW, ("with a drop shadow", "casting a grey shadow")))
+    return post
+
+
+def _texture_words(obj: Spec, rng: Chooser) -> str:
+    """The phrase for the object's texture (stripes, dots, cross-hatching or a grid)."""
+    tc = obj.get("texture_colour")
+    density = obj.get("texture_density")
+    tex = obj["texture"]
+    if tex == "stripes":
+        words = [
+            w
+            for w in (
+                {"fine": "thin", "coarse": "wide"}.get(density or ""),
+                tc,
+                obj.get("texture_direction"),
+            )
+            if w
+        ]
+        return rng.choice(
+            Site.STRIPES,
+            ("with {w}stripes", "striped with {w}stripes", "filled with {w}stripes"),
+        ).format(w=" ".join(words) + " " if words else "")
+    elif tex == "dots":
+        words = [
+            w
+            for w in (
+                {"fine": "small, dense", "coarse": "large, sparse"}.get(density or ""),
+                tc,
+            )
+            if w
+        ]
+        return rng.choice(
+            Site.POLKA_DOTS,
+            ("with {w}polka dots", "filled with {w}dots", "covered in {w}dots"),
+        ).format(w=" ".join(words) + " " if words else "")
+    else:
+        name = "cross-hatching" if tex == "cross-hatching" else "grid pattern"
+        words = [
+            w for w in ({"fine": "fine", "coarse": "coarse"}.get(density or ""), tc, name) if w
+        ]
+        return (
+            rng.choice(
+                Site.CROSS_HATCHING, ("with {w}", "filled with {w}", "shaded with {w}")
+            ).format(w=" ".join(words))
+            if tex == "cross-hatching"
+            else rng.choice(Site.GRID_PATTERN, ("with {a} {w}", "filled with {a} {w}")).format(
+                a=_article(words[0]), w=" ".join(words)
+            )
+        )
+
+
+def _outline_words(obj: Spec, rng: Chooser) -> str:
+    """The phrase for the object's outline (its colour, thickness and style)."""
+    words = [
+        w for w in (obj.get("thickness"), obj.get("line_style"), obj.get("outline_colour")) if w
+    ]
+    phrase = " ".join(words)
+    if obj.get("fill") == "hollow":
+        return rng.choice(
+            Site.HOLLOW_EDGE, ("drawn with {a} {p} line", "with {a} {p} edge")
+        ).format(a=_article(phrase), p=phrase)
+    else:
+        return rng.choice(
+            Site.OUTLINE,
+            ("with {a} {p} outline", "with {a} {p} border", "edged with {a} {p} line"),
+        ).format(a=_article(phrase), p=phrase)
+
+
+def noun_phrase(
+    obj: Spec,
+    rng: Chooser,
+    *,
+    size_word: str | None = None,
+    plural: bool = False,
+    colour: bool = True,
+) -> str:
+    """The object as a noun phrase without its determiner."""
+    pre, colour_post = _pre_words(obj, rng, size_word, colour)
+    noun = _noun(obj, rng)
+    if plural:
+        noun = _plural(noun)
+    post = _post_words(obj, rng, colour_post)
     text = " ".join(pre + [noun])
     if post:
         text += " " + (

@@ -79,6 +79,22 @@ def dashed(points, closed, colour, width, on, off):
 '''
 
 
+def _circle(
+    cx: float, cy: float, r: float, fill: str | None, stroke: str | None, width: float
+) -> list[str]:
+    """A circle drawn by the turtle itself (its pen for the outline, begin/end_fill)."""
+    out = ["t.penup()", f"t.goto({num(cx)}, {num(round(cy - r, 1))})", "t.setheading(0)"]
+    if stroke:
+        out += [f't.pencolor("{stroke}")', f"t.pensize({num(width)})", "t.pendown()"]
+    if fill:
+        out += [f't.fillcolor("{fill}")', "t.begin_fill()"]
+    out.append(f"t.circle({num(r)})")
+    if fill:
+        out.append("t.end_fill()")
+    out.append("t.penup()")
+    return out
+
+
 def emit_turtle(scene: Scene) -> str:
     W, H = scene.width, scene.height
     bg = scene.background
@@ -121,20 +137,7 @@ def emit_turtle(scene: Scene) -> str:
         solid_stroke = stroke if (stroke and not dash) else None
         if isinstance(item, Circle) and not dash:
             cx, cy = xy(item.cx, item.cy)
-            body.append("t.penup()")
-            body.append(f"t.goto({num(cx)}, {num(round(cy - item.r, 1))})")
-            body.append("t.setheading(0)")
-            if solid_stroke:
-                body.append(f't.pencolor("{solid_stroke}")')
-                body.append(f"t.pensize({num(p.width)})")
-                body.append("t.pendown()")
-            if fill:
-                body.append(f't.fillcolor("{fill}")')
-                body.append("t.begin_fill()")
-            body.append(f"t.circle({num(item.r)})")
-            if fill:
-                body.append("t.end_fill()")
-            body.append("t.penup()")
+            body += _circle(cx, cy, item.r, fill, solid_stroke, p.width)
             continue
         if isinstance(item, Ellipse):
             cx, cy = xy(item.cx, item.cy)

@@ -97,6 +97,27 @@ def _triangle(s: float, direction: str) -> list[Point]:
     return rotate(up, angle, 0, 0)
 
 
+def _box(
+    shape: str, aspect: str | None, rot: float, rounded: bool, s: float, p: Paint
+) -> Primitive | list[Point]:
+    """A square or rectangle: a native rectangle, or its corners when rotated."""
+    if shape == "square":
+        w = h = s * 0.8
+    else:
+        w, h = (s * 0.55, s) if aspect == "tall" else (s, s * 0.55)
+    r = min(w, h) * 0.2 if rounded else 0.0
+    if not rot:
+        return Rect(rnd(-w / 2), rnd(-h / 2), rnd(w), rnd(h), p, rnd(r))
+    from snellen.concepts.shapes.scene import rounded_rect_points
+
+    corners = (
+        rounded_rect_points(-w / 2, -h / 2, w, h, r)
+        if r
+        else [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
+    )
+    return rotate(corners, rot, 0, 0)
+
+
 def flat_outline(obj: Spec, s: float) -> Primitive | list[Point]:
     """A native primitive (circle, ellipse, rectangle) where one exists, else polygon points."""
     shape = obj["shape"]
@@ -110,21 +131,7 @@ def flat_outline(obj: Spec, s: float) -> Primitive | list[Point]:
         rx, ry = (s / 3, s / 2) if aspect == "tall" else (s / 2, s / 3)
         return Ellipse(0.0, 0.0, rnd(rx), rnd(ry), p)
     if shape in ("square", "rectangle"):
-        if shape == "square":
-            w = h = s * 0.8
-        else:
-            w, h = (s * 0.55, s) if aspect == "tall" else (s, s * 0.55)
-        r = min(w, h) * 0.2 if rounded else 0.0
-        if not rot:
-            return Rect(rnd(-w / 2), rnd(-h / 2), rnd(w), rnd(h), p, rnd(r))
-        from snellen.concepts.shapes.scene import rounded_rect_points
-
-        corners = (
-            rounded_rect_points(-w / 2, -h / 2, w, h, r)
-            if r
-            else [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
-        )
-        return rotate(corners, rot, 0, 0)
+        return _box(shape, aspect, rot, rounded, s, p)
     if shape == "triangle":
         return _triangle(s, obj.get("direction", "up"))
     if shape == "right triangle":

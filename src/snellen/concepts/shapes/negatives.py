@@ -79,69 +79,102 @@ def neighbour_counts(spec: Spec) -> tuple[int | None, int | None]:
 
 def negative_specs(spec: Spec) -> list[Spec]:
     """Changed copies of ``spec``, most ARO-like first; each shows a different picture."""
-    out: list[Spec] = []
     allowed = allowed_colours(spec.get("background"))
     comp = spec["composition"]
+    out: list[Spec] = []
     if comp == "pair":
-        second = spec["second"]
-        if spec["relation"] not in ("next to", "inside"):
-            swapped = copy.deepcopy(spec)
-            for key in OBJECT_KEYS:
-                swapped.pop(key, None)
-            swapped.update({k: v for k, v in second.items() if k in OBJECT_KEYS})
-            swapped["second"] = {k: v for k, v in spec.items() if k in OBJECT_KEYS}
-            out.append(swapped)
-        if spec["relation"] in OPPOSITE:
-            opposite = copy.deepcopy(spec)
-            opposite["relation"] = OPPOSITE[spec["relation"]]
-            out.append(opposite)
-        if "colour" in spec and "colour" in second and spec["colour"] != second["colour"]:
-            recoloured = copy.deepcopy(spec)
-            recoloured["colour"], recoloured["second"]["colour"] = second["colour"], spec["colour"]
-            if "lightness" in spec or "lightness" in second:
-                recoloured.pop("lightness", None)
-                recoloured["second"].pop("lightness", None)
-                if "lightness" in second:
-                    recoloured["lightness"] = second["lightness"]
-                if "lightness" in spec:
-                    recoloured["second"]["lightness"] = spec["lightness"]
-            out.append(recoloured)
+        out += _pair_negatives(spec)
     elif comp == "group":
-        if spec.get("colour_scheme") in ("different", "alternating"):
-            reordered = copy.deepcopy(spec)
-            reordered["colours"] = list(reversed(spec["colours"]))
-            out.append(reordered)
-        arr = spec["arrangement"]
-        if spec.get("colour_scheme") != "different":
-            smaller, bigger = neighbour_counts(spec)
-            for c in [bigger] if bigger else [smaller] if smaller else []:
-                changed = copy.deepcopy(spec)
-                changed["count"] = c
-                out.append(changed)
-        if arr in ("row", "column"):
-            turned = copy.deepcopy(spec)
-            turned["arrangement"] = "column" if arr == "row" else "row"
-            out.append(turned)
+        out += _group_negatives(spec)
     if comp != "group" or spec.get("colour_scheme") is None:
-        if "colour" in spec:
-            avoid = {
-                spec.get("second", {}).get("colour"),
-                spec.get("texture_colour"),
-                spec.get("outline_colour"),
-            } - {None}
-            new = _next_colour(spec["colour"], allowed, avoid)
-            if new:
-                recoloured = copy.deepcopy(spec)
-                recoloured["colour"] = new
-                if new not in V.SHADEABLE:
-                    recoloured.pop("lightness", None)
-                out.append(recoloured)
+        out += _recoloured(spec, allowed)
     if comp == "single" and spec.get("position") in MIRROR:
         moved = copy.deepcopy(spec)
         moved["position"] = MIRROR[spec["position"]]
         out.append(moved)
+    if comp != "pair":
+        out += _reshaped(spec)
+    if comp == "single":
+        out += _single_negatives(spec, allowed)
+    for negative in out:
+        negative["kinds"] = kinds_of(negative)
+    return out
+
+
+def _pair_negatives(spec: Spec) -> list[Spec]:
+    """The two objects swapped, the opposite relation, the two colours exchanged."""
+    out: list[Spec] = []
+    second = spec["second"]
+    if spec["relation"] not in ("next to", "inside"):
+        swapped = copy.deepcopy(spec)
+        for key in OBJECT_KEYS:
+            swapped.pop(key, None)
+        swapped.update({k: v for k, v in second.items() if k in OBJECT_KEYS})
+        swapped["second"] = {k: v for k, v in spec.items() if k in OBJECT_KEYS}
+        out.append(swapped)
+    if spec["relation"] in OPPOSITE:
+        opposite = copy.deepcopy(spec)
+        opposite["relation"] = OPPOSITE[spec["relation"]]
+        out.append(opposite)
+    if "colour" in spec and "colour" in second and spec["colour"] != second["colour"]:
+        recoloured = copy.deepcopy(spec)
+        recoloured["colour"], recoloured["second"]["colour"] = second["colour"], spec["colour"]
+        if "lightness" in spec or "lightness" in second:
+            recoloured.pop("lightness", None)
+            recoloured["second"].pop("lightness", None)
+            if "lightness" in second:
+                recoloured["lightness"] = second["lightness"]
+            if "lightness" in spec:
+                recoloured["second"]["lightness"] = spec["lightness"]
+        out.append(recoloured)
+    return out
+
+
+def _group_negatives(spec: Spec) -> list[Spec]:
+    """The colours reversed, another count, the row turned into a column (or back)."""
+    out: list[Spec] = []
+    if spec.get("colour_scheme") in ("different", "alternating"):
+        reordered = copy.deepcopy(spec)
+        reordered["colours"] = list(reversed(spec["colours"]))
+        out.append(reordered)
+    arr = spec["arrangement"]
+    if spec.get("colour_scheme") != "different":
+        smaller, bigger = neighbour_counts(spec)
+        for c in [bigger] if bigger else [smaller] if smaller else []:
+            changed = copy.deepcopy(spec)
+            changed["count"] = c
+            out.append(changed)
+    if arr in ("row", "column"):
+        turned = copy.deepcopy(spec)
+        turned["arrangement"] = "column" if arr == "row" else "row"
+        out.append(turned)
+    return out
+
+
+def _recoloured(spec: Spec, allowed: tuple[str, ...]) -> list[Spec]:
+    """The next colour that differs from every other colour of the picture."""
+    if "colour" not in spec:
+        return []
+    avoid = {
+        spec.get("second", {}).get("colour"),
+        spec.get("texture_colour"),
+        spec.get("outline_colour"),
+    } - {None}
+    new = _next_colour(spec["colour"], allowed, avoid)
+    if not new:
+        return []
+    recoloured = copy.deepcopy(spec)
+    recoloured["colour"] = new
+    if new not in V.SHADEABLE:
+        recoloured.pop("lightness", None)
+    return [recoloured]
+
+
+def _reshaped(spec: Spec) -> list[Spec]:
+    """The next shape of the same family (flat or solid) that takes the same attributes."""
+    out: list[Spec] = []
     for family in (V.FLAT_SHAPES, V.SOLID_SHAPES):
-        if spec["shape"] in family and comp != "pair":
+        if spec["shape"] in family:
             compatible = [s for s in family if s != spec["shape"] and _accepts(s, spec)]
             if compatible:
                 i = family.index(spec["shape"])
@@ -150,35 +183,41 @@ def negative_specs(spec: Spec) -> list[Spec]:
                     compatible, key=lambda s: (family.index(s) - i) % len(family)
                 )
                 out.append(reshaped)
-    if spec["shape"] in V.LINE_SHAPES and comp == "single":
+    return out
+
+
+_FLIP = {"right": "left", "left": "right", "up": "down", "down": "up"}
+_TURN = {
+    "horizontal": "vertical",
+    "vertical": "horizontal",
+    "rising": "falling",
+    "falling": "rising",
+}
+
+
+def _single_negatives(spec: Spec, allowed: tuple[str, ...]) -> list[Spec]:
+    """A line turned or an arrow flipped, the next marker, a colour for an uncoloured shape."""
+    out: list[Spec] = []
+    if spec["shape"] in V.LINE_SHAPES:
         changed = copy.deepcopy(spec)
         if spec["shape"] == "arrow":
-            flip = {"right": "left", "left": "right", "up": "down", "down": "up"}
             changed["direction"] = (
-                flip[spec.get("direction", "right")]
+                _FLIP[spec.get("direction", "right")]
                 if spec.get("arrowheads") != "double"
                 else ("up" if spec.get("direction") == "right" else "right")
             )
         else:
-            turn = {
-                "horizontal": "vertical",
-                "vertical": "horizontal",
-                "rising": "falling",
-                "falling": "rising",
-            }
-            changed["orientation"] = turn[spec.get("orientation", "horizontal")]
+            changed["orientation"] = _TURN[spec.get("orientation", "horizontal")]
         out.append(changed)
-    if spec["shape"] in V.POINT_SHAPES and comp == "single":
+    if spec["shape"] in V.POINT_SHAPES:
         changed = copy.deepcopy(spec)
         markers = V.MARKERS
         changed["marker"] = markers[(markers.index(spec.get("marker", "dot")) + 1) % len(markers)]
         out.append(changed)
-    if "colour" not in spec and comp == "single":
+    if "colour" not in spec:
         coloured = copy.deepcopy(spec)
         coloured["colour"] = next(c for c in allowed if c != "black")
         out.append(coloured)
-    for negative in out:
-        negative["kinds"] = kinds_of(negative)
     return out
 
 

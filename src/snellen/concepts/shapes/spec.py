@@ -83,6 +83,21 @@ def _flat_modifiers(
         obj["corners"] = "rounded"
     if shape in V.ROTATABLE and rng.random() < 0.25 * scale:
         obj["rotation"] = rng.choice(V.ROTATIONS)
+    _fill(rng, obj, scale)
+    if rng.random() < 0.2 * scale and obj.get("fill") != "hollow":
+        obj["outline_colour"] = _other(rng, colours, obj["colour"])
+    if rng.random() < 0.2 * scale:
+        obj["thickness"] = rng.choice(V.THICKNESSES)
+    if rng.random() < 0.15 * scale:
+        obj["line_style"] = rng.choice(V.LINE_STYLES)
+    if rng.random() < 0.1 * scale:
+        obj["opacity"] = "semi-transparent"
+    if rng.random() < 0.12 * scale:
+        obj["shadow"] = "drop shadow"
+
+
+def _fill(rng: random.Random, obj: Spec, scale: float) -> None:
+    """Hollow, or a texture (its colour, direction and density), or plain."""
     r = rng.random()
     if r < 0.15 * scale:
         obj["fill"] = "hollow"
@@ -94,16 +109,6 @@ def _flat_modifiers(
             obj["texture_direction"] = rng.choice(V.TEXTURE_DIRECTIONS)
         if rng.random() < 0.35:
             obj["texture_density"] = rng.choice(V.DENSITIES)
-    if rng.random() < 0.2 * scale and obj.get("fill") != "hollow":
-        obj["outline_colour"] = _other(rng, colours, obj["colour"])
-    if rng.random() < 0.2 * scale:
-        obj["thickness"] = rng.choice(V.THICKNESSES)
-    if rng.random() < 0.15 * scale:
-        obj["line_style"] = rng.choice(V.LINE_STYLES)
-    if rng.random() < 0.1 * scale:
-        obj["opacity"] = "semi-transparent"
-    if rng.random() < 0.12 * scale:
-        obj["shadow"] = "drop shadow"
 
 
 def _colour(rng: random.Random, obj: Spec, colours: tuple[str, ...], p_light: float = 0.15) -> None:
@@ -130,23 +135,29 @@ def _object(rng: random.Random, shape: str, colours: tuple[str, ...], scale: flo
         if rng.random() < 0.6:
             obj["marker"] = rng.choice(V.MARKERS)
     else:
-        if shape == "line" and rng.random() < 0.6:
-            obj["orientation"] = rng.choice(V.ORIENTATIONS)
-        if shape in ("zigzag line", "wavy line") and rng.random() < 0.5:
-            obj["orientation"] = rng.choice(("horizontal", "vertical"))
-        if shape == "arrow":
-            if rng.random() < 0.3:
-                obj["arrowheads"] = "double"
-                obj["direction"] = rng.choice(("right", "up"))
-            elif rng.random() < 0.7:
-                obj["direction"] = rng.choice(V.ARROW_DIRECTIONS)
-        if rng.random() < 0.4:
-            obj["length"] = rng.choice(V.LENGTHS)
-        if rng.random() < 0.4:
-            obj["thickness"] = rng.choice(V.THICKNESSES)
-        if rng.random() < 0.3:
-            obj["line_style"] = rng.choice(V.LINE_STYLES)
+        _line_modifiers(rng, obj)
     return obj
+
+
+def _line_modifiers(rng: random.Random, obj: Spec) -> None:
+    """Orientation or direction, length, thickness and style of a line or an arrow."""
+    shape = obj["shape"]
+    if shape == "line" and rng.random() < 0.6:
+        obj["orientation"] = rng.choice(V.ORIENTATIONS)
+    if shape in ("zigzag line", "wavy line") and rng.random() < 0.5:
+        obj["orientation"] = rng.choice(("horizontal", "vertical"))
+    if shape == "arrow":
+        if rng.random() < 0.3:
+            obj["arrowheads"] = "double"
+            obj["direction"] = rng.choice(("right", "up"))
+        elif rng.random() < 0.7:
+            obj["direction"] = rng.choice(V.ARROW_DIRECTIONS)
+    if rng.random() < 0.4:
+        obj["length"] = rng.choice(V.LENGTHS)
+    if rng.random() < 0.4:
+        obj["thickness"] = rng.choice(V.THICKNESSES)
+    if rng.random() < 0.3:
+        obj["line_style"] = rng.choice(V.LINE_STYLES)
 
 
 def _scene_keys(rng: random.Random, p_background: float) -> tuple[str | None, tuple[str, ...]]:
