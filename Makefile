@@ -10,8 +10,10 @@ demo: setup
 test: setup
 	.venv/bin/python -m pytest -q
 
+# the gate CI runs before the tests: ruff (lint and format) and mypy (strict where configured)
 lint: setup
 	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/ruff format --check src tests benchmarks
 	.venv/bin/mypy src/snellen
 
 bench: setup

@@ -81,6 +81,57 @@ def timed(fn) -> tuple[float, float, object]:
     return seconds, os.getloadavg()[0], out
 
 
+def _run_all(
+    systems: dict[str, list[tuple[str, object]]], args: argparse.Namespace
+) -> dict[tuple[str, str], list[tuple[float, float, object]]]:
+    """Every system of every task, ``--repeats`` times, interleaved."""
+    runs: dict[tuple[str, str], list[tuple[float, float, object]]] = {}
+    for task in args.tasks.split(","):
+        for r in range(args.repeats):
+            for label, fn in systems[task]:
+                seconds, load, value = timed(fn)
+                runs.setdefault((task, label), []).append((seconds, load, value))
+                print(f"  {task} {label} run {r + 1}: {seconds:.2f} s, load {load:.2f}, "
+                      f"metric {value:.4f}", flush=True)  # fmt: skip
+    return runs
+
+
+def _report(
+    runs: dict[tuple[str, str], list[tuple[float, float, object]]], n_images: int,
+    args: argparse.Namespace,
+) -> None:  # fmt: skip
+    """The table of medians (and the rows as JSON with --out)."""
+    rows = []
+    for (task, label), rs in runs.items():
+        seconds = statistics.median(s for s, _, _ in rs)
+        loads = [ld for _, ld, _ in rs]
+        rows.append({
+            "task": task, "system": label, "images": n_images, "seconds": seconds,
+            "images_per_s": n_images / seconds, "metric": rs[0][2],
+            "load_min": min(loads), "load_max": max(loads),
+            "runs": [s for s, _, _ in rs],
+        })  # fmt: skip
+    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{torch.get_num_threads()} torch threads, {args.workers} loader workers, batch "
+          f"{args.batch_size}, ViT-B-32 (random weights), {args.repeats} interleaved runs "
+          "each (median)")  # fmt: skip
+    print("| task | system | images | seconds (median) | images/s | speed-up | metric | "
+          "load average |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    by = {(r["task"], r["system"]): r for r in rows}
+    for r in rows:
+        ref = {"snellen eval fp32": "clip_benchmark amp=False",
+               "snellen eval amp": "clip_benchmark amp=True",
+               "snellen eval bf16": "clip_benchmark amp=True"}.get(r["system"])  # fmt: skip
+        speed = f"{by[(r['task'], ref)]['seconds'] / r['seconds']:.1f}x" if ref else ""
+        metric = "acc1" if r["task"] == "zeroshot" else "R@5"
+        print(f"| {r['task']} | {r['system']} | {r['images']} | {r['seconds']:.1f} | "
+              f"{r['images_per_s']:.1f} | {speed} | {metric} {r['metric']:.4f} | "
+              f"{r['load_min']:.1f}-{r['load_max']:.1f} |")  # fmt: skip
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
@@ -189,43 +240,8 @@ def main() -> None:
             ("snellen eval bf16", ours_ret("bf16")),
         ],
     }
-    runs: dict[tuple[str, str], list[tuple[float, float, object]]] = {}
-    for task in args.tasks.split(","):
-        for r in range(args.repeats):
-            for label, fn in systems[task]:
-                seconds, load, value = timed(fn)
-                runs.setdefault((task, label), []).append((seconds, load, value))
-                print(f"  {task} {label} run {r + 1}: {seconds:.2f} s, load {load:.2f}, "
-                      f"metric {value:.4f}", flush=True)  # fmt: skip
-    rows = []
-    for (task, label), rs in runs.items():
-        seconds = statistics.median(s for s, _, _ in rs)
-        loads = [ld for _, ld, _ in rs]
-        rows.append({
-            "task": task, "system": label, "images": n_images, "seconds": seconds,
-            "images_per_s": n_images / seconds, "metric": rs[0][2],
-            "load_min": min(loads), "load_max": max(loads),
-            "runs": [s for s, _, _ in rs],
-        })  # fmt: skip
-    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{torch.get_num_threads()} torch threads, {args.workers} loader workers, batch "
-          f"{args.batch_size}, ViT-B-32 (random weights), {args.repeats} interleaved runs "
-          "each (median)")  # fmt: skip
-    print("| task | system | images | seconds (median) | images/s | speed-up | metric | "
-          "load average |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    by = {(r["task"], r["system"]): r for r in rows}
-    for r in rows:
-        ref = {"snellen eval fp32": "clip_benchmark amp=False",
-               "snellen eval amp": "clip_benchmark amp=True",
-               "snellen eval bf16": "clip_benchmark amp=True"}.get(r["system"])  # fmt: skip
-        speed = f"{by[(r['task'], ref)]['seconds'] / r['seconds']:.1f}x" if ref else ""
-        metric = "acc1" if r["task"] == "zeroshot" else "R@5"
-        print(f"| {r['task']} | {r['system']} | {r['images']} | {r['seconds']:.1f} | "
-              f"{r['images_per_s']:.1f} | {speed} | {metric} {r['metric']:.4f} | "
-              f"{r['load_min']:.1f}-{r['load_max']:.1f} |")  # fmt: skip
-    if args.out:
-        Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
+    runs = _run_all(systems, args)
+    _report(runs, n_images, args)
 
 
 if __name__ == "__main__":

@@ -116,22 +116,7 @@ class Stage:
         asked = [j for j in todo if j.reply is None]
 
         def take(job: DrawJob, reply: Reply) -> RenderJob | None:
-            if job.code is not None:
-                found = ExtractedCode(job.code, job.language, "given", 0)
-            else:
-                found = extract_code(reply.text, job.language)
-            if reply.error:
-                self.note_failure(job.key, reply.error)
-                return None
-            with lock:
-                replies[job.key] = (reply, found)
-            if not found.code or not found.code.strip():
-                why = f"no program in the reply ({found.method})"
-            else:
-                return render_job(job, found.code, self.timeout, fallbacks=found.alternatives)
-            with lock:
-                no_code.append(no_code_result(job, why))
-            return None
+            return self._take(job, reply, replies, no_code, lock)
 
         def render_jobs() -> Iterator[RenderJob]:
             # Runs in the pool's feeder thread: it may only hand over data, not write the run.
@@ -178,6 +163,27 @@ class Stage:
             bar.update(len(self.failed) - failed_before)
             bar.close()
         return out
+
+    def _take(
+        self, job: DrawJob, reply: Reply, replies: dict[str, tuple[Reply, ExtractedCode]],
+        no_code: list[RenderResult], lock: threading.Lock,
+    ) -> RenderJob | None:  # fmt: skip
+        """The render job for a reply's program; None for a failed request (noted) or a
+        reply without a program (its result queued in ``no_code``)."""
+        if job.code is not None:
+            found = ExtractedCode(job.code, job.language, "given", 0)
+        else:
+            found = extract_code(reply.text, job.language)
+        if reply.error:
+            self.note_failure(job.key, reply.error)
+            return None
+        with lock:
+            replies[job.key] = (reply, found)
+        if found.code and found.code.strip():
+            return render_job(job, found.code, self.timeout, fallbacks=found.alternatives)
+        with lock:
+            no_code.append(no_code_result(job, f"no program in the reply ({found.method})"))
+        return None
 
     def _store(
         self,

@@ -189,23 +189,7 @@ def align_to_replay(
         )
 
     in_transcript = sorted({lang for _, lang in recorded if lang}, key=LANGUAGES.index)
-    if languages is None:
-        langs = in_transcript or list(LANGUAGES)
-    else:
-        langs = list(languages)
-        if in_transcript:
-            missing = [lang for lang in langs if lang not in in_transcript]
-            langs = [lang for lang in langs if lang in in_transcript]
-            if missing:
-                notes.append(
-                    f"{model.name} was asked only in {', '.join(in_transcript)}; leaving out "
-                    f"{', '.join(missing)}"
-                )
-            if not langs:
-                raise InputError(
-                    f"{model.name} holds replies in {', '.join(in_transcript)} only; pass "
-                    f"--languages {','.join(in_transcript)}"
-                )
+    langs = _replay_languages(model.name, languages, in_transcript, notes)
     prompts: dict[tuple[str, str | None], str] = {}
     for c in kept:
         for lang in [*langs, None]:
@@ -215,6 +199,30 @@ def align_to_replay(
     return ReplayPlan(kept, prompts, langs, notes)
 
 
+def _replay_languages(
+    name: str, languages: Sequence[str] | None, in_transcript: list[str], notes: list[str]
+) -> list[str]:
+    """The languages to replay: the transcript's own when none are asked for, else those
+    asked for that the transcript holds (the others left out with a note)."""
+    if languages is None:
+        return in_transcript or list(LANGUAGES)
+    langs = list(languages)
+    if not in_transcript:
+        return langs
+    missing = [lang for lang in langs if lang not in in_transcript]
+    langs = [lang for lang in langs if lang in in_transcript]
+    if missing:
+        notes.append(
+            f"{name} was asked only in {', '.join(in_transcript)}; leaving out {', '.join(missing)}"
+        )
+    if not langs:
+        raise InputError(
+            f"{name} holds replies in {', '.join(in_transcript)} only; pass "
+            f"--languages {','.join(in_transcript)}"
+        )
+    return langs
+
+
 def _category_of(specs: Sequence[str]) -> str:
     from snellen.concepts import category_of
 
@@ -222,6 +230,45 @@ def _category_of(specs: Sequence[str]) -> str:
         if name := category_of(spec):
             return name
     return "objects"
+
+
+def _check_counts(samples: int, rounds: int, max_tokens: int | None) -> None:
+    if samples < 1:
+        raise InputError(f"--samples must be at least 1, not {samples}")
+    if rounds < 0:
+        raise InputError(f"--rounds must be 0 or more, not {rounds}")
+    if max_tokens is not None and max_tokens < 1:
+        raise InputError(f"--max-tokens must be at least 1, not {max_tokens}")
+
+
+def _run_tasks(
+    stage: Stage, task_list: list[str], concept_list: list[Concept], langs: list[str],
+    templates: PromptTemplates, recorded_prompts: dict[tuple[str, str | None], str],
+    constraints: list[str], *, samples: int, rounds: int, variants: int, seed: int,
+    references: bool,
+) -> None:  # fmt: skip
+    """The asked tasks, in the order each needs the one before: draw (also for correct),
+    the reference renders for the report, parametric, correct, recognize."""
+    from snellen.checkup.draw import run_draw
+
+    if "draw" in task_list or "correct" in task_list:
+        run_draw(stage, concept_list, langs, samples, templates, recorded_prompts, constraints)
+    if references:
+        from snellen.checkup.references import render_references
+
+        render_references(stage, concept_list, langs)
+    if "parametric" in task_list:
+        from snellen.checkup.parametric import run_parametric
+
+        run_parametric(stage, concept_list, langs, variants, templates, seed)
+    if "correct" in task_list and rounds > 0:
+        from snellen.checkup.correct import run_correct
+
+        run_correct(stage, concept_list, langs, rounds, templates)
+    if "recognize" in task_list:
+        from snellen.checkup.recognize import run_recognize
+
+        run_recognize(stage, concept_list, langs, templates, seed=seed)
 
 
 def run_checkup(
@@ -261,13 +308,8 @@ def run_checkup(
     langs = check_languages(parse_list(languages, LANGUAGES))
     task_list = check_tasks(parse_list(tasks, DEFAULT_TASKS))
     constraints = check_constraints(parse_list(constrain, ("none",)))
-    if samples < 1:
-        raise InputError(f"--samples must be at least 1, not {samples}")
-    if rounds < 0:
-        raise InputError(f"--rounds must be 0 or more, not {rounds}")
+    _check_counts(samples, rounds, max_tokens)
     templates = PromptTemplates.from_file(prompts) if prompts else PromptTemplates()
-    if max_tokens is not None and max_tokens < 1:
-        raise InputError(f"--max-tokens must be at least 1, not {max_tokens}")
 
     # Load the scorer before any drawing, so a bad --scorer fails in seconds, not at the end.
     image_scorer = load_image_scorer(scorer)
@@ -326,26 +368,10 @@ def run_checkup(
     )  # fmt: skip
     status = "failed"
     try:
-        from snellen.checkup.draw import run_draw
-
-        if "draw" in task_list or "correct" in task_list:
-            run_draw(stage, concept_list, langs, samples, templates, recorded_prompts, constraints)
-        if report:
-            from snellen.checkup.references import render_references
-
-            render_references(stage, concept_list, langs)
-        if "parametric" in task_list:
-            from snellen.checkup.parametric import run_parametric
-
-            run_parametric(stage, concept_list, langs, variants, templates, seed)
-        if "correct" in task_list and rounds > 0:
-            from snellen.checkup.correct import run_correct
-
-            run_correct(stage, concept_list, langs, rounds, templates)
-        if "recognize" in task_list:
-            from snellen.checkup.recognize import run_recognize
-
-            run_recognize(stage, concept_list, langs, templates, seed=seed)
+        _run_tasks(
+            stage, task_list, concept_list, langs, templates, recorded_prompts, constraints,
+            samples=samples, rounds=rounds, variants=variants, seed=seed, references=report,
+        )  # fmt: skip
         pool.close()
         if stage.failed:
             key, error = stage.failed[0]

@@ -76,6 +76,86 @@ def _open(run: Run, ref: str) -> Image.Image:
     return im
 
 
+def _diversity_summary(
+    run: Run, ok: list[Drawing], lpips_net: str, lpips_weights: str | Path | None,
+    lpips_heads: str | Path | None, device: str | None, batch_size: int, notes: list[str],
+) -> DiversitySummary:  # fmt: skip
+    """Diversity within each (task, concept, language, model, round); a note when its
+    distance is not the standard LPIPS."""
+    from snellen.metrics.diversity import Diversity, lpips_distance, summarise
+
+    dist = lpips_distance(lpips_net, lpips_weights, lpips_heads, device)
+    div = Diversity(dist)
+    keys = ("task", "concept_id", "category", "language", "model", "round")
+    for i in range(0, len(ok), batch_size):
+        batch = ok[i : i + batch_size]
+        div.update(
+            [_open(run, str(d.image)) for d in batch],
+            [tuple(getattr(d, k) for k in keys) for d in batch],
+            meta=[{k: getattr(d, k) for k in keys} for d in batch],
+        )
+    groups = div.compute()
+    div_label = f"diversity[{dist.label}]"
+    diversity_summary = DiversitySummary(
+        metric=div_label,
+        standard=dist.standard,
+        definition="mean pairwise distance between the images of one (task, concept, "
+        "language, model, round); groups with fewer than two images are left out",
+        resize=f"clean-fid convention to {div.size}x{div.size}, rounded to 8 bits, "
+        "scaled to [-1, 1]",
+        groups=int(groups["diversity"].notna().sum()) if len(groups) else 0,
+        by=Tables(
+            {
+                ",".join(cols): _records_table(summarise(groups, list(cols)))
+                for cols in (
+                    ("task", "category", "language"),
+                    ("language",),
+                    ("model",),
+                    ("task", "language"),
+                )
+            }
+        ),  # fmt: skip
+    )
+    if not dist.standard:
+        notes.append(
+            f"{div_label}: EfficientNet-Lite0 features with uniform weights, not LPIPS; "
+            "pass --lpips-weights for the standard LPIPS"
+        )
+    return diversity_summary
+
+
+def _realism_summary(
+    run: Run, ok: list[Drawing], reference: str | Path, inception_weights: str | Path | None,
+    device: str | None, batch_size: int, notes: list[str],
+) -> RealismSummary:  # fmt: skip
+    """FID/KID against ``reference``, overall and per language; a note when the features are
+    not Inception-v3's."""
+    from snellen.metrics.realism import Realism, feature_extractor
+
+    feats = feature_extractor(
+        "inception" if inception_weights else "efficientnet-lite0", inception_weights, device
+    )
+    overall = Realism(reference, feats)
+    # features once per drawing; the per-language scores take subsets of them
+    features = torch.cat(
+        [feats([_open(run, str(d.image)) for d in ok[i : i + batch_size]]) for i in range(0, len(ok), batch_size)]
+    ) if ok else torch.zeros(0, 1)  # fmt: skip
+    by_language = {}
+    for lang in sorted({d.language for d in ok}):
+        idx = [i for i, d in enumerate(ok) if d.language == lang]
+        if len(idx) >= 2:
+            by_language[lang] = RealismScores.from_plain(overall.score_features(features[idx]))
+    realism_summary = RealismSummary(
+        RealismScores.from_plain(overall.score_features(features)), str(reference), by_language
+    )
+    if not feats.standard:
+        notes.append(
+            f"fid/kid[{feats.label}]: EfficientNet-Lite0 features, not Inception-v3; "
+            "pass --inception-weights for the standard FID"
+        )
+    return realism_summary
+
+
 def score_run(
     run_or_path: Run | str | os.PathLike[str],
     scorer: Scorer | str | None = None,
@@ -183,70 +263,13 @@ def score_run(
     realism_summary = None
 
     if diversity:
-        from snellen.metrics.diversity import Diversity, lpips_distance, summarise
-
-        dist = lpips_distance(lpips_net, lpips_weights, lpips_heads, device)
-        div = Diversity(dist)
-        keys = ("task", "concept_id", "category", "language", "model", "round")
-        for i in range(0, len(ok), batch_size):
-            batch = ok[i : i + batch_size]
-            div.update(
-                [_open(run, str(d.image)) for d in batch],
-                [tuple(getattr(d, k) for k in keys) for d in batch],
-                meta=[{k: getattr(d, k) for k in keys} for d in batch],
-            )
-        groups = div.compute()
-        div_label = f"diversity[{dist.label}]"
-        diversity_summary = DiversitySummary(
-            metric=div_label,
-            standard=dist.standard,
-            definition="mean pairwise distance between the images of one (task, concept, "
-            "language, model, round); groups with fewer than two images are left out",
-            resize=f"clean-fid convention to {div.size}x{div.size}, rounded to 8 bits, "
-            "scaled to [-1, 1]",
-            groups=int(groups["diversity"].notna().sum()) if len(groups) else 0,
-            by=Tables(
-                {
-                    ",".join(cols): _records_table(summarise(groups, list(cols)))
-                    for cols in (
-                        ("task", "category", "language"),
-                        ("language",),
-                        ("model",),
-                        ("task", "language"),
-                    )
-                }
-            ),  # fmt: skip
+        diversity_summary = _diversity_summary(
+            run, ok, lpips_net, lpips_weights, lpips_heads, device, batch_size, notes
         )
-        if not dist.standard:
-            notes.append(
-                f"{div_label}: EfficientNet-Lite0 features with uniform weights, not LPIPS; "
-                "pass --lpips-weights for the standard LPIPS"
-            )
-
     if reference is not None:
-        from snellen.metrics.realism import Realism, feature_extractor
-
-        feats = feature_extractor(
-            "inception" if inception_weights else "efficientnet-lite0", inception_weights, device
+        realism_summary = _realism_summary(
+            run, ok, reference, inception_weights, device, batch_size, notes
         )
-        overall = Realism(reference, feats)
-        # features once per drawing; the per-language scores take subsets of them
-        features = torch.cat(
-            [feats([_open(run, str(d.image)) for d in ok[i : i + batch_size]]) for i in range(0, len(ok), batch_size)]
-        ) if ok else torch.zeros(0, 1)  # fmt: skip
-        by_language = {}
-        for lang in sorted({d.language for d in ok}):
-            idx = [i for i, d in enumerate(ok) if d.language == lang]
-            if len(idx) >= 2:
-                by_language[lang] = RealismScores.from_plain(overall.score_features(features[idx]))
-        realism_summary = RealismSummary(
-            RealismScores.from_plain(overall.score_features(features)), str(reference), by_language
-        )
-        if not feats.standard:
-            notes.append(
-                f"fid/kid[{feats.label}]: EfficientNet-Lite0 features, not Inception-v3; "
-                "pass --inception-weights for the standard FID"
-            )
     base = summarise_run(run, fidelity_summary.meaningful, scorer.name)
     summary = replace(
         base,

@@ -139,7 +139,7 @@ def pretrain(
     model = MoCo(arch).to(dev)
     criterion = moco_loss(queue, temperature=cfg.temperature, distributed=world > 1).to(dev)
     if channels_last:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        model = model.to(memory_format=torch.channels_last)
     query: torch.nn.Module = model
     if world > 1:
         query = torch.nn.parallel.DistributedDataParallel(

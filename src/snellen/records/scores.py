@@ -289,7 +289,8 @@ class MetricsSummary(Record):
             "render": _summary(RenderSummary, plain.pop("render", None)) or RenderSummary(),
             "realism": RealismSummary.from_plain(realism) if realism else None,
         }
-        return dataclasses.replace(from_plain(cls, plain), **parts)
+        record: Self = dataclasses.replace(from_plain(cls, plain), **parts)
+        return record
 
     def to_json(self) -> Row:
         """The ``metrics.json`` document."""

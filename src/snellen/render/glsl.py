@@ -124,7 +124,7 @@ class GlslRenderer(LanguageRenderer):
             }
             for name, value in uniforms.items():
                 if name in prog:
-                    prog[name].value = value  # type: ignore[union-attr]
+                    prog[name].value = value
             quad = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4")
             vbo = ctx.buffer(quad.tobytes())
             made.append(vbo)

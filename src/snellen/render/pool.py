@@ -45,6 +45,29 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def _feed(
+    jobs: Iterable[RenderJob], todo: queue.Queue[RenderJob | None],
+    done: queue.Queue[RenderResult | BaseException | None], stop: threading.Event, workers: int,
+) -> None:  # fmt: skip
+    """Hand ``jobs`` to the slots until they run out or ``stop`` is set, then one ``None``
+    per slot; an error from the jobs' iterator goes to the caller through ``done``."""
+    try:
+        for job in jobs:
+            while not stop.is_set():
+                try:
+                    todo.put(job, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+    except BaseException as e:  # noqa: BLE001 - surface the input's error to the caller
+        done.put(e)
+    finally:
+        for _ in range(workers):
+            todo.put(None)
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
@@ -270,48 +293,19 @@ class LocalPool:
         done: queue.Queue[RenderResult | BaseException | None] = queue.Queue()
         stop = threading.Event()
 
-        def feed() -> None:
-            try:
-                for job in jobs:
-                    while not stop.is_set():
-                        try:
-                            todo.put(job, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        return
-            except BaseException as e:  # noqa: BLE001 - surface the input's error to the caller
-                done.put(e)
-            finally:
-                for _ in range(self.workers):
-                    todo.put(None)
-
         def slot(i: int) -> None:
             try:
                 while not stop.is_set():
                     job = todo.get()
                     if job is None:
                         break
-                    try:
-                        worker = self._worker(i)
-                        result = worker.run(job)
-                    except SnellenError as e:
-                        result = RenderResult(job.id, job.language, Status.KILLED, reason=str(e))
-                    except Exception as e:  # noqa: BLE001 - every job must end with a record
-                        # An OSError from Popen, a BrokenPipeError from a half-dead worker:
-                        # drop the worker (the next job starts a fresh one) and record why.
-                        self._discard(i)
-                        result = RenderResult(
-                            job.id, job.language, Status.KILLED,
-                            reason=f"the render worker failed ({type(e).__name__}: {e}); "
-                            "it was restarted",
-                        )  # fmt: skip
-                    done.put(result)
+                    done.put(self._render(i, job))
             finally:
                 done.put(None)
 
-        threads = [threading.Thread(target=feed, daemon=True)]
+        threads = [
+            threading.Thread(target=_feed, args=(jobs, todo, done, stop, self.workers), daemon=True)
+        ]
         threads += [
             threading.Thread(target=slot, args=(i,), daemon=True) for i in range(self.workers)
         ]
@@ -334,6 +328,21 @@ class LocalPool:
                     todo.get_nowait()
             for t in threads[1:]:
                 t.join(timeout=0.1)
+
+    def _render(self, i: int, job: RenderJob) -> RenderResult:
+        """``job`` on slot ``i``'s worker; every job ends with a result, a failure included."""
+        try:
+            return self._worker(i).run(job)
+        except SnellenError as e:
+            return RenderResult(job.id, job.language, Status.KILLED, reason=str(e))
+        except Exception as e:  # noqa: BLE001 - every job must end with a record
+            # An OSError from Popen, a BrokenPipeError from a half-dead worker: drop the
+            # worker (the next job starts a fresh one) and record why.
+            self._discard(i)
+            return RenderResult(
+                job.id, job.language, Status.KILLED,
+                reason=f"the render worker failed ({type(e).__name__}: {e}); it was restarted",
+            )  # fmt: skip
 
     def close(self) -> None:
         for i, w in enumerate(self._procs):

@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -544,7 +545,7 @@ _ALWAYS_DENIED = (
 )  # fmt: skip
 
 
-def _deny(f, name: str, err: int = errno.EPERM, *args) -> bool:  # type: ignore[no-untyped-def]
+def _deny(f: Any, name: str, err: int = errno.EPERM, *args: Any) -> bool:
     import pyseccomp as sc
 
     try:
@@ -572,7 +573,7 @@ def seccomp_worker_filter() -> str:
     return f"{n} rules"
 
 
-def _job_filter():  # type: ignore[no-untyped-def]
+def _job_filter() -> Any:
     import pyseccomp as sc
 
     f = sc.SyscallFilter(sc.ALLOW)

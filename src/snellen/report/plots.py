@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = ["bar_chart", "line_chart", "stacked_bars"]
 
@@ -15,7 +16,7 @@ STATUS_COLOURS = {
 }  # fmt: skip
 
 
-def _figure(width: float = 6.0, height: float = 3.2):  # type: ignore[no-untyped-def]
+def _figure(width: float = 6.0, height: float = 3.2) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -29,6 +29,13 @@ from snellen.score.released import ReleasedWeights
 PRECISIONS = ("fp32", "amp", "bf16")
 
 
+def as_tensor(value: object) -> torch.Tensor:
+    """``value``, which a model's untyped forward returned, as the tensor it is."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"expected a tensor from the model, got {type(value).__name__}")
+    return value
+
+
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 

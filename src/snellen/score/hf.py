@@ -14,7 +14,7 @@ from PIL import Image
 from snellen.errors import InputError
 from snellen.imaging import on_white
 from snellen.records import ScorerLabels
-from snellen.score.base import Scorer, default_device
+from snellen.score.base import Scorer, as_tensor, default_device
 from snellen.score.released import ReleasedWeights, released_by_hub_id
 
 
@@ -49,7 +49,7 @@ class HFClipScorer(Scorer):
         local = Path(model_id).exists()
         try:
             self.model = AutoModel.from_pretrained(model_id, local_files_only=local)
-            self.processor = AutoProcessor.from_pretrained(model_id, local_files_only=local)
+            self.processor = AutoProcessor.from_pretrained(model_id, local_files_only=local)  # type: ignore[no-untyped-call]
         except OSError as e:
             raise InputError(
                 f"cannot load {model_id!r} with transformers ({e}); give a hub id (online) or "
@@ -74,7 +74,7 @@ class HFClipScorer(Scorer):
         # transformers 5 may return a model output with the projected features as pooler_output
         if isinstance(out, torch.Tensor):
             return out
-        return out.pooler_output
+        return as_tensor(out.pooler_output)
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         inputs = self.processor(images=_to_rgb(images), return_tensors="pt")
@@ -104,4 +104,6 @@ class HFClipScorer(Scorer):
 
 
 def _pixels(image: Image.Image, image_processor: Any) -> torch.Tensor:
-    return image_processor(images=_to_rgb([image]), return_tensors="pt")["pixel_values"][0]
+    return as_tensor(
+        image_processor(images=_to_rgb([image]), return_tensors="pt")["pixel_values"][0]
+    )

@@ -25,7 +25,7 @@ from PIL import Image
 from snellen.errors import InputError
 from snellen.imaging import on_white
 from snellen.records import ScorerLabels
-from snellen.score.base import Scorer, default_device
+from snellen.score.base import Scorer, as_tensor, default_device
 from snellen.score.released import ReleasedWeights, released_by_digest, released_by_hub_id
 from snellen.store.digest import file_sha256
 
@@ -118,13 +118,13 @@ class OpenClipScorer(Scorer):
 
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         pixels = torch.stack([self.preprocess(on_white(im)) for im in images])
-        return self.model.encode_image(pixels.to(self.device, self.dtype))
+        return as_tensor(self.model.encode_image(pixels.to(self.device, self.dtype)))
 
     def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
         return partial(_pixels, preprocess=self.preprocess)
 
     def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model.encode_image(pixels)
+        return as_tensor(self.model.encode_image(pixels))
 
     def _text_order(self, texts: Sequence[str]) -> list[int] | None:
         if not self.trim:
@@ -136,7 +136,7 @@ class OpenClipScorer(Scorer):
         ids = self.tokenizer(texts).to(self.device)
         if self.trim:
             return encode_text_trimmed(self.model, ids)
-        return self.model.encode_text(ids)
+        return as_tensor(self.model.encode_text(ids))
 
 
 def trimmable(model: Any) -> bool:
@@ -169,7 +169,7 @@ def pooled_positions(model: Any, ids: torch.Tensor) -> torch.Tensor:
     if pool == "first":
         return torch.zeros(ids.shape[0], dtype=torch.long, device=ids.device)
     if pool == "eos":
-        return (ids == model.text_eos_id).int().argmax(dim=-1)
+        return as_tensor((ids == model.text_eos_id).int().argmax(dim=-1))
     return ids.argmax(dim=-1)
 
 
@@ -192,8 +192,8 @@ def encode_text_trimmed(model: Any, ids: torch.Tensor) -> torch.Tensor:
             x = model.text_projection(x)
         else:
             x = x @ model.text_projection
-    return x
+    return as_tensor(x)
 
 
 def _pixels(image: Image.Image, preprocess: Any) -> torch.Tensor:
-    return preprocess(on_white(image))
+    return as_tensor(preprocess(on_white(image)))

@@ -16,7 +16,7 @@ from PIL import Image
 
 from snellen.errors import InputError
 from snellen.records import ScorerLabels
-from snellen.score.base import Scorer, default_device
+from snellen.score.base import Scorer, as_tensor, default_device
 
 WEIGHTS = "snellen-shapes.pt"
 
@@ -55,16 +55,18 @@ class ShapesScorer(Scorer):
     def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
         from snellen.clip.model import preprocess
 
-        return self.model.visual(preprocess(images, self.image_size).to(self.device, self.dtype))
+        return as_tensor(
+            self.model.visual(preprocess(images, self.image_size).to(self.device, self.dtype))
+        )
 
     def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
         return partial(_pixels, size=self.image_size)
 
     def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model.visual(pixels)
+        return as_tensor(self.model.visual(pixels))
 
     def _encode_texts(self, texts: list[str]) -> torch.Tensor:
-        return self.model.text(self.tokenizer(texts).to(self.device))
+        return as_tensor(self.model.text(self.tokenizer(texts).to(self.device)))
 
 
 def _pixels(image: Image.Image, size: int) -> torch.Tensor:

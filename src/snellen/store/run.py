@@ -188,7 +188,8 @@ class Run:
     # -- manifest ----------------------------------------------------------------------
     @property
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / MANIFEST).read_text())
+        manifest: dict[str, Any] = json.loads((self.path / MANIFEST).read_text())
+        return manifest
 
     def update_manifest(self, **fields: Any) -> None:
         """Merge ``fields`` into the manifest (e.g. models actually used)."""
