@@ -60,3 +60,20 @@ def test_the_comment_stripper_and_the_detector_come_from_the_record() -> None:
     assert detect_language("import turtle\nturtle.forward(10)\n") == "turtle"
     assert detect_language("\\begin{tikzpicture}\\draw (0,0) -- (1,1);\\end{tikzpicture}") == "tikz"
     assert detect_language("just words") is None
+
+
+def test_image_sets_read_programs_without_the_checkup() -> None:
+    import ast
+    from pathlib import Path
+
+    import snellen.imagesets
+
+    imported = set()
+    for path in Path(snellen.imagesets.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+    assert "snellen.render.params" in imported
+    assert not any(m == "snellen.checkup" or m.startswith("snellen.checkup.") for m in imported)

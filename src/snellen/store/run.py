@@ -80,7 +80,9 @@ def content_key(*parts: Any) -> str:
     return hashlib.sha256(canonical_json(list(parts)).encode()).hexdigest()
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` so that a reader sees the old file or the new one,
+    never half of one (a temporary file, synced, renamed into place)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True, default=str)
@@ -180,7 +182,7 @@ class Run:
                 "created": now,
                 "sessions": [{"start": now, "end": None, "status": "running"}],
             }
-        _write_json_atomic(manifest_path, manifest)
+        write_json_atomic(manifest_path, manifest)
         run = cls(root)
         run._connect()
         return run
@@ -199,13 +201,13 @@ class Run:
                 manifest[name].update(value)
             else:
                 manifest[name] = value
-        _write_json_atomic(self.path / MANIFEST, manifest)
+        write_json_atomic(self.path / MANIFEST, manifest)
 
     def finish(self, status: str = "finished") -> None:
         manifest = self.manifest
         if manifest["sessions"]:
             manifest["sessions"][-1].update(end=time.time(), status=status)
-        _write_json_atomic(self.path / MANIFEST, manifest)
+        write_json_atomic(self.path / MANIFEST, manifest)
 
     # -- database ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
