@@ -167,6 +167,8 @@ def test_an_open_clip_tag_of_openai_names_the_released_clip_by_its_published_dig
     assert rel.sha256 == "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"
     rel, labels = identify("ViT-B-32", "no-such-tag")
     assert rel is None and not labels.standard
+    assert identify("hf-hub:laion/CLIP-ViT-B-32-laion2B-s34B-b79K", None)[1].standard
+    assert not identify("hf-hub:someone/my-clip-finetune", None)[1].standard
 
 
 def test_runs_differing_in_any_result_option_write_separate_files(tmp_path: Path) -> None:

@@ -62,9 +62,11 @@ def identify(arch: str, pretrained: str | None) -> tuple[ReleasedWeights | None,
     if pretrained is None:
         hub = arch.removeprefix("hf-hub:") if arch.startswith("hf-hub:") else ""
         released = released_by_hub_id(hub) if hub else None
-        if released is None:
-            return None, ScorerLabels(False, arch, f"{arch} is not a known release: {not_released}")
-        return released, ScorerLabels(True, arch, f"{released.model} as released")
+        if released is not None:
+            return released, ScorerLabels(True, arch, f"{released.model} as released")
+        if hub and _in_open_clip_table(hub):
+            return None, ScorerLabels(True, arch, f"open_clip's release {hub}")
+        return None, ScorerLabels(False, arch, f"{arch} is not a known release: {not_released}")
     path = Path(pretrained).expanduser()
     if path.is_file():
         digest = file_sha256(path)
@@ -86,6 +88,17 @@ def identify(arch: str, pretrained: str | None) -> tuple[ReleasedWeights | None,
     released = released_by_digest(url.split("/")[-2] if "openaipublic" in url else None)
     note = f"{released.model} as released" if released else f"open_clip's {pretrained!r} release"
     return released, ScorerLabels(True, arch, note)
+
+
+def _in_open_clip_table(hub: str) -> bool:
+    """Whether open_clip's pretrained table lists the hub repository ``hub`` as a release."""
+    import open_clip
+
+    want = hub.strip("/").lower()
+    return any(
+        str(open_clip.get_pretrained_cfg(arch, tag).get("hf_hub", "")).strip("/").lower() == want
+        for arch, tag in open_clip.list_pretrained()
+    )
 
 
 class OpenClipScorer(Scorer):
