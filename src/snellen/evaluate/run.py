@@ -135,7 +135,6 @@ def evaluate(
         "batch_size": batch_size,
         "precision": scorer.precision,
         "root": str(root) if root else None,
-        "n_seeds": len(seeds),
     }  # fmt: skip
     checkpoint = checkpoint_for(
         out, scorer, data, task_name,
@@ -225,12 +224,12 @@ def not_comparable_because(
 def result_name(result: EvalResult) -> str:
     """The file name of a run: every option that changes its numbers, as CLIP_benchmark
     names its outputs: ``TASK__DATASET__MODEL__seedS-dD-nN-SPLIT-LIMIT-PRECISION[-rootH].json``
-    (``dD``: draws of random candidates averaged; ``LIMIT``: ``full`` or ``limitL``; ``rootH``:
+    (``dD``: draws of random candidates averaged, 1 for sets without random candidates; ``LIMIT``: ``full`` or ``limitL``; ``rootH``:
     a hash of the dataset directory), so runs that differ in any of them never share a file."""
     o = result.options
     limit = o.get("limit")
     parts = [
-        f"seed{result.seed}", f"d{o.get('n_seeds', len(result.seeds) or 1)}", f"n{o.get('n')}",
+        f"seed{result.seed}", f"d{len(result.seeds) or 1}", f"n{o.get('n')}",
         str(o.get("split")), "full" if limit is None else f"limit{limit}",
         str(o.get("precision") or "fp32"),
     ]  # fmt: skip
