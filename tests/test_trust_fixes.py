@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from evaluate_helpers import make_imagefolder, make_karpathy, make_open_clip, make_vg
 from snellen.cli import main
 from snellen.errors import InputError
 from snellen.evaluate import evaluate
+from snellen.score import Scorer
 
 
 def test_a_checkpoint_retrained_at_the_same_open_clip_path_gets_another_identity(
@@ -33,26 +35,40 @@ def test_a_checkpoint_retrained_at_the_same_open_clip_path_gets_another_identity
     assert source_identity(name) != after_weights
 
 
+class _Letters(Scorer):
+    """A small real scorer: a text is its letter counts, an image its mean colour."""
+
+    def __init__(self) -> None:
+        self.name, self.device, self.batch_size = "letters", torch.device("cpu"), 8
+
+    def _encode_images(self, images: list[Image.Image]) -> torch.Tensor:
+        return torch.tensor(
+            [list(im.convert("RGB").resize((1, 1)).getpixel((0, 0))) for im in images]
+        ).float()
+
+    def _encode_texts(self, texts: list[str]) -> torch.Tensor:
+        return torch.tensor([[t.count(c) + 0.5 for c in "abc"] for t in texts])
+
+
 def test_the_text_cache_frees_scorers_that_are_gone_and_stays_under_its_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from snellen.evaluate import embed
-    from snellen.score import load_scorer
 
     embed.clear_text_cache()
     monkeypatch.setattr(embed, "_CACHE_LIMIT", 50)
-    for i in range(4):  # a sweep: one scorer after another, each dropped after use
-        scorer = load_scorer("snellen-shapes", device="cpu")
+    for i in range(6):  # a sweep: one scorer after another, each dropped after use
+        scorer = _Letters()
         embed.embed_texts(scorer, [f"a red circle {i} {j}" for j in range(20)])
         del scorer
         gc.collect()
         assert embed.cached_texts() <= 50
     gc.collect()
     assert embed.cached_texts() == 0
-    live = [load_scorer("snellen-shapes", device="cpu") for _ in range(3)]
+    live = [_Letters() for _ in range(4)]
     for k, scorer in enumerate(live):  # several at once: the cap holds across all of them
         out = embed.embed_texts(scorer, [f"a blue square {k} {j}" for j in range(20)])
-        assert out.shape[0] == 20
+        assert out.shape == (20, 3)
         assert embed.cached_texts() <= 50
 
 
