@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from snellen.metrics.bootstrap import mean_interval
 from snellen.ranking import rank_and_percentile
 from snellen.score.base import Scorer
 
@@ -169,7 +170,8 @@ def aggregate(
     by: Sequence[str] = GROUP_COLUMNS,
     combos: Sequence[Sequence[str]] = (),
 ) -> dict[str, pd.DataFrame]:
-    """Mean, standard deviation and count of ``value`` overall (``"all"``), per column of
+    """Mean (with its bootstrap interval ``mean_lo``/``mean_hi``, see
+    :mod:`snellen.metrics.bootstrap`), standard deviation and count of ``value`` overall (``"all"``), per column of
     ``by`` present in the data, per (category, language) when both are present, and per
     each column combination of ``combos`` (filed under the comma-joined names).
     NaN values (nothing to rank against) are left out."""
@@ -177,8 +179,9 @@ def aggregate(
     frame = frame[frame[value].notna()] if value in frame else frame.iloc[0:0]
 
     def summarise(g: pd.DataFrame | pd.core.groupby.DataFrameGroupBy) -> pd.DataFrame:
-        out = g[value].agg(["mean", "std", "count"])
+        out = g[value].agg(["mean", "std", "count", _lo, _hi])
         out = out if isinstance(out, pd.DataFrame) else out.to_frame().T
+        out = out.rename(columns={"_lo": "mean_lo", "_hi": "mean_hi"})
         return out.astype({"count": int})
 
     tables = {"all": summarise(frame).reset_index(drop=True)}
@@ -195,3 +198,11 @@ def aggregate(
                 frame.groupby(list(cols), dropna=False)
             ).reset_index()
     return tables
+
+
+def _lo(values: pd.Series) -> float | None:
+    return mean_interval(values.tolist())[0]
+
+
+def _hi(values: pd.Series) -> float | None:
+    return mean_interval(values.tolist())[1]
