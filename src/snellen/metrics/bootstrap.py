@@ -35,9 +35,7 @@ LEVEL = 0.95
 _CHUNK_CELLS = 4_000_000
 
 
-def _resampled_means(
-    values: np.ndarray, resamples: int, rng: np.random.Generator
-) -> np.ndarray:
+def _resampled_means(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """Means of ``resamples`` resamples (with replacement) of the rows of ``values``
     (1-d: one mean per resample; 2-d: one mean per resample and column)."""
     n = values.shape[0]

@@ -10,7 +10,9 @@ The rule (``docs/metrics.md`` states it too):
 
 1. **Key words.** For a VAD shape (category ``shapes``): the first colour word of the
    description and the head word of its first shape noun (``"a square pyramid painted
-   light red"`` -> ``red``, ``pyramid``; ``"a purple ball ..."`` -> ``purple``, ``ball``).
+   light red"`` -> ``red``, ``pyramid``; ``"a purple ball ..."`` -> ``purple``, ``ball``;
+   a plural noun counts as its singular). A description without a colour word (a black
+   point) has the shape word alone.
    For any other concept: the words of the description other than articles, prepositions
    and conjunctions (``"teddy bear"`` -> ``teddy``, ``bear``).
 2. **Text read.** Tesseract's words with a confidence of at least ``MIN_CONFIDENCE``,
@@ -78,11 +80,10 @@ def _words(text: str) -> list[str]:
 
 
 def _shape_vocabulary() -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    from snellen.concepts.shapes.describe import MARKER_NOUNS, NOUNS
+    from snellen.concepts.shapes.describe import NOUNS
     from snellen.concepts.shapes.vocab import COLOUR_NAMES
 
     phrases = {tuple(_words(p)) for names in NOUNS.values() for p in names}
-    phrases |= {tuple(_words(p)) for names in MARKER_NOUNS.values() for p in names[:1]}
     # longest first, so "square pyramid" is found before "square"
     return tuple(COLOUR_NAMES), sorted(phrases, key=len, reverse=True)
 
@@ -102,12 +103,14 @@ def key_words(description: str, category: str) -> tuple[str, ...]:
     colour = next((w for w in words if w in colours), None)
     if colour is not None:
         out.append(colour)
-    singular = [_singular(w) for w in words]
     best: tuple[int, str] | None = None  # (position, head word) of the first shape noun
     for phrase in nouns:
         n = len(phrase)
         for i in range(len(words) - n + 1):
-            if tuple(singular[i : i + n]) == phrase and (best is None or i < best[0]):
+            found = all(
+                w in (p, p + "s", p + "es") for w, p in zip(words[i : i + n], phrase, strict=True)
+            )
+            if found and (best is None or i < best[0]):
                 best = (i, phrase[-1])
                 break
     if best is not None:
@@ -198,7 +201,9 @@ def _read_batch(exe: str, paths: list[Path], min_confidence: float, timeout: flo
     return ["\n".join(" ".join(ws) for ws in p.values()) for p in pages]
 
 
-def check_drawings(run: Run, drawings: Sequence[Drawing], *, progress: bool = False) -> list[Drawing]:
+def check_drawings(
+    run: Run, drawings: Sequence[Drawing], *, progress: bool = False
+) -> list[Drawing]:
     """Read every rendered drawing of ``drawings`` that has no OCR reading yet, store the
     reading in its ``drawings`` record, and return ``drawings`` with their readings."""
     todo = [d for d in drawings if d.ok and d.ocr_text is None]
@@ -210,7 +215,9 @@ def check_drawings(run: Run, drawings: Sequence[Drawing], *, progress: bool = Fa
             if progress:
                 print(f"ocr: {start + len(chunk)}/{len(todo)} drawings read", flush=True)
         updated = {
-            d.key: replace(d, ocr_text=t, names_concept=names_concept(t, key_words(d.description, d.category)))
+            d.key: replace(
+                d, ocr_text=t, names_concept=names_concept(t, key_words(d.description, d.category))
+            )
             for d, t in zip(todo, texts, strict=True)
         }
         run.update_records(updated.values())

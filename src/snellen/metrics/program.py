@@ -45,9 +45,7 @@ PROCESSING_CALLS = frozenset(
     "arc circle ellipse line point quad rect square triangle bezier curve vertex bezierVertex "
     "curveVertex quadraticVertex beginShape endShape text box sphere".split()
 )
-SVG_ELEMENTS = frozenset(
-    "path rect circle ellipse line polyline polygon text use image".split()
-)
+SVG_ELEMENTS = frozenset("path rect circle ellipse line polyline polygon text use image".split())
 MATPLOTLIB_CALLS = frozenset(
     "plot fill fill_between scatter bar barh text annotate imshow add_patch add_artist arrow "
     "contour contourf pie hist axhline axvline hlines vlines Circle Rectangle Ellipse Polygon "
@@ -176,9 +174,17 @@ def measure_drawings(run: Run, drawings: Sequence[Drawing]) -> list[ProgramScore
                     d.render_seconds)  # fmt: skip
         new.append(
             ProgramScore(
-                drawing=d.key, category=d.category, language=d.language, status=d.status.value,
-                characters=m.characters, lines=m.lines, calls=m.calls, colours=m.colours,
-                render_seconds=m.render_seconds, model=d.model, task=d.task,
+                drawing=d.key,
+                category=d.category,
+                language=d.language,
+                status=d.status.value,
+                characters=m.characters,
+                lines=m.lines,
+                calls=m.calls,
+                colours=m.colours,
+                render_seconds=m.render_seconds,
+                model=d.model,
+                task=d.task,
             )  # fmt: skip
         )
     run.put_records(new)

@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.metrics.bootstrap import add_interval
 from snellen.metrics.fidelity import Fidelity, aggregate
 from snellen.metrics.summary import as_run, summarise_run, write_json, write_summary
 from snellen.records.checkup import DRAWINGS, Drawing
@@ -86,6 +87,11 @@ def score_run(
     lpips_heads: str | Path | None = None,
     inception_weights: str | Path | None = None,
     diversity: bool = True,
+    ocr: bool = True,
+    similarity: str | None = "efficientnet-lite0",
+    judge: str | None = None,
+    judge_base_url: str | None = None,
+    judge_options: int = 4,
     batch_size: int = 64,
     device: str | None = None,
     progress: bool = False,
@@ -94,7 +100,14 @@ def score_run(
     """Score the drawings of a run and store the results in it; returns the summary (its
     :meth:`~snellen.records.scores.MetricsSummary.to_json` is ``RUN/metrics.json``). ``scorer`` is a :class:`~snellen.score.Scorer`, a
     registry name, or None for ``snellen-shapes``; ``device`` is for the scorer named by a
-    string and for the metric networks (default: CUDA when present)."""
+    string and for the metric networks (default: CUDA when present).
+
+    ``ocr``: read every drawing with Tesseract and flag the ones whose text names their
+    concept (:mod:`snellen.metrics.ocr`); ``similarity``: the image encoder for the
+    similarity of each drawing to its concept's reference rendering (an image scorer name
+    such as ``dinov2:facebook/dinov2-small``, the offline ``efficientnet-lite0``, or None to
+    skip); ``judge``: a chat model name (``openai:MODEL``, with ``judge_base_url``) asked
+    which of ``judge_options`` same-category descriptions each drawing shows."""
     from snellen.score import DEFAULT_SCORER, load_scorer
 
     t0 = time.monotonic()
@@ -106,7 +119,12 @@ def score_run(
             f"{run.path} has no '{DRAWINGS}' records to score (kinds present: "
             f"{', '.join(run.kinds()) or 'none'}); score the output of `snellen checkup`"
         )
+    if ocr:
+        from snellen.metrics.ocr import check_drawings
+
+        drawings = check_drawings(run, drawings, progress=progress)
     ok = [d for d in drawings if d.ok]
+    flags = {d.key: d.names_concept for d in ok if d.names_concept is not None}
     if not isinstance(scorer, Scorer):
         scorer = load_scorer(scorer or DEFAULT_SCORER, **({"device": device} if device else {}))
     say(f"{len(ok)} of {len(drawings)} drawings rendered; scoring with {scorer.name}")
@@ -139,6 +157,8 @@ def score_run(
     if bar is not None:
         bar.close()
     per_image = fid.compute()
+    if len(per_image):
+        per_image["names_concept"] = per_image["drawing"].map(lambda k: flags.get(k))
     non_standard = bool(not scorer.labels.get("standard", True))
     fid_label = f"fidelity[{scorer.name}{', non-standard' if non_standard else ''}]"
     scores = [
@@ -167,6 +187,12 @@ def score_run(
     if undefined:
         n = sum(r["drawings"] for r in undefined)
         notes.append(f"fidelity of {n} drawing(s) is undefined: {UNDEFINED_FIDELITY}")
+    text_free, text_free_by = None, Tables()
+    if flags and len(per_image):
+        clean = per_image[per_image["names_concept"] == False]  # noqa: E712 - a pandas mask
+        clean_tables = aggregate(clean, "percentile", ("category", "language"))
+        text_free = _records_table(clean_tables["all"])[0] if len(clean) else None
+        text_free_by = Tables({k: _records_table(v) for k, v in clean_tables.items() if k != "all"})
     fidelity_summary = FidelitySummary(
         metric=fid_label,
         standard=not non_standard,
@@ -178,7 +204,16 @@ def score_run(
         undefined_reason=UNDEFINED_FIDELITY if undefined else None,
         not_meaningful=off_domain or None,
         not_meaningful_reason=not_meaningful_reason,
+        ocr_read=len(flags) if ocr else None,
+        flagged=sum(bool(v) for v in flags.values()) if ocr else None,
+        text_free=text_free,
+        text_free_by=text_free_by,
     )
+    if ocr and fidelity_summary.flagged:
+        notes.append(
+            f"{fidelity_summary.flagged} of {len(flags)} drawings write their concept's key "
+            "words (OCR); fidelity[text-free] leaves them out"
+        )
     diversity_summary = None
     realism_summary = None
 
@@ -248,8 +283,50 @@ def score_run(
                 "pass --inception-weights for the standard FID"
             )
     base = summarise_run(run, fidelity_summary.meaningful, scorer.name)
+    fid_of = {s.drawing: s.percentile for s in scores}
+    from snellen.metrics.program import measure_drawings, program_summary
+
+    programs = program_summary(measure_drawings(run, drawings), fid_of)
+    similarity_summary = None
+    if similarity is not None:
+        from snellen.metrics.similarity import reference_similarity
+
+        similarity_summary, _ = reference_similarity(run, ok, similarity, device=device)
+        if similarity_summary is not None and not similarity_summary.standard:
+            notes.append(
+                f"{similarity_summary.metric}: EfficientNet-Lite0 features, not a published "
+                "image similarity; pass --similarity dinov2:facebook/dinov2-small for DINOv2"
+            )
+    judge_summary_ = None
+    if judge is not None:
+        from snellen.metrics.judge import judge_drawings, judge_summary
+
+        answers = judge_drawings(
+            run, ok, judge, base_url=judge_base_url, options=judge_options, progress=progress
+        )
+        judge_summary_ = judge_summary(answers, judge)
+    headline = dict(base.headline)
+    if ocr:
+        headline["flagged"] = fidelity_summary.flagged
+        category = {d.key: d.category for d in ok}
+        judged = [fid_of.get(k) for k, v in flags.items()
+                  if not v and fidelity_summary.meaningful(category[k])]  # fmt: skip
+        values = [v for v in judged if v is not None]
+        headline["fidelity_text_free"] = sum(values) / len(values) if values else None
+        add_interval(headline, "fidelity_text_free", values)
+    if judge_summary_ is not None:
+        headline["judge_accuracy"] = judge_summary_.accuracy
+        headline["judge_accuracy_lo"] = judge_summary_.accuracy_lo
+        headline["judge_accuracy_hi"] = judge_summary_.accuracy_hi
+    if similarity_summary is not None and similarity_summary.overall:
+        for k in ("mean", "mean_lo", "mean_hi"):
+            headline[k.replace("mean", "similarity")] = similarity_summary.overall.get(k)
     summary = replace(
         base,
+        headline=headline,
+        programs=programs,
+        judge=judge_summary_,
+        similarity=similarity_summary,
         scorer={"name": scorer.name, **scorer.labels},
         fidelity=fidelity_summary,
         diversity=diversity_summary,
@@ -259,7 +336,8 @@ def score_run(
     )
     from snellen.store.run import content_key
 
-    key = content_key(scorer.name, str(reference), str(lpips_weights), str(inception_weights))
+    key = content_key(scorer.name, str(reference), str(lpips_weights), str(inception_weights),
+                      *([similarity, judge] if similarity != "efficientnet-lite0" or judge else []))  # fmt: skip
     metrics = summary.to_json()
     run.put(METRICS, key, metrics)
     write_json(run.path / "metrics.json", metrics)

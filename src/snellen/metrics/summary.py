@@ -82,7 +82,9 @@ def _fid_stats(
     """Mean fidelity of the scored drawings among ``recs`` whose category the scorer can
     judge (``fidelity`` None when there are none)."""
     values = [v for d in recs if meaningful(d.category) and (v := fidelity.get(d.key)) is not None]
-    return dict(add_interval({"fidelity": _mean(values), "scored": len(values)}, "fidelity", values))
+    return dict(
+        add_interval({"fidelity": _mean(values), "scored": len(values)}, "fidelity", values)
+    )
 
 
 def _rate(recs: Sequence[Drawing]) -> Row:

@@ -80,15 +80,18 @@ def _shapes(arg: str | None, **kw: Any) -> Scorer:
 
 
 register(
-    "siglip", "snellen.score.siglip:load_siglip_1",
+    "siglip",
+    "snellen.score.siglip:load_siglip_1",
     "SigLIP: siglip:HUB_ID or siglip:LOCAL_DIR (transformers), siglip:ARCH:TAG (open_clip)",
 )
 register(
-    "siglip2", "snellen.score.siglip:load_siglip_2",
+    "siglip2",
+    "snellen.score.siglip:load_siglip_2",
     "SigLIP 2: siglip2:HUB_ID or siglip2:LOCAL_DIR (transformers), siglip2:ARCH:TAG (open_clip)",
 )
 register(
-    "dinov2", "snellen.score.dino:load_dinov2",
+    "dinov2",
+    "snellen.score.dino:load_dinov2",
     "DINOv2 image embeddings (image-to-image similarity only): dinov2:HUB_ID or dinov2:LOCAL_DIR",
 )
 register("hf-clip", _hf, "CLIP or SigLIP through transformers: hf-clip:HUB_ID or hf-clip:LOCAL_DIR")

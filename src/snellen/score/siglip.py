@@ -96,7 +96,9 @@ class SiglipScorer(Scorer):
             text=texts, padding="max_length", truncation=True,
             max_length=min(_MAX_TEXT[self.family], self._text_limit()), return_tensors="pt",
         )  # fmt: skip
-        args = {k: v.to(self.device) for k, v in inputs.items() if k in ("input_ids", "attention_mask")}
+        args = {
+            k: v.to(self.device) for k, v in inputs.items() if k in ("input_ids", "attention_mask")
+        }
         if self.family == "siglip":
             args.pop("attention_mask", None)  # SigLIP attends to its padding, as trained
         return self._features(self.model.get_text_features(**args))
