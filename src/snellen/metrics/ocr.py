@@ -208,12 +208,19 @@ def check_drawings(
     reading in its ``drawings`` record, and return ``drawings`` with their readings."""
     todo = [d for d in drawings if d.ok and d.ocr_text is None]
     if todo:
-        texts = []
+        texts: list[str] = []
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), unit="img", desc="ocr", mininterval=1.0)
         for start in range(0, len(todo), BATCH):
             chunk = todo[start : start + BATCH]
             texts += read_text([run.resolve_image(str(d.image)) for d in chunk])
-            if progress:
-                print(f"ocr: {start + len(chunk)}/{len(todo)} drawings read", flush=True)
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
         updated = {
             d.key: replace(
                 d, ocr_text=t, names_concept=names_concept(t, key_words(d.description, d.category))
