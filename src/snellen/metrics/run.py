@@ -244,6 +244,7 @@ def score_run(
                 {
                     ",".join(cols): _records_table(summarise(groups, list(cols)))
                     for cols in (
+                        ("task",),
                         ("task", "category", "language"),
                         ("language",),
                         ("model",),

@@ -37,6 +37,7 @@ table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #d0d7de;
 th{background:#f6f8fa}td.l,th.l{text-align:left}
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:1.4em}
+.card .ci{display:block;color:#57606a;font-size:.8em}
 .concepts{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
 .concept{padding:8px;border:1px solid #eaeef2;border-radius:6px;max-width:100%;box-sizing:border-box}
 .concept h3{margin:0 0 6px;font-size:1em;max-width:max(100%,280px)}.concept h3 small{color:#57606a;font-weight:normal}
@@ -167,7 +168,9 @@ def _summary(d: ReportData) -> str:
     return (
         '<div class="cards">'
         + "".join(
-            f'<div class="card" data-metric="{esc(k)}">{esc(k)}<b>{esc(v)}</b></div>'
+            f'<div class="card" data-metric="{esc(k)}">{esc(k)}<b>{esc(v.split(" [")[0])}</b>'
+            + (f'<small class="ci">95% CI [{esc(v.split(" [", 1)[1])}</small>' if " [" in v else "")
+            + "</div>"
             for k, v in cards
         )
         + "</div>"
