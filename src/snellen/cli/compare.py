@@ -8,7 +8,7 @@ import argparse
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "compare",
-        help="put scored check-up runs side by side with 95% bootstrap intervals",
+        help="put scored check-up runs side by side with 95%% bootstrap intervals",
         description="One row per run (model, languages, constraint): render rate, fidelity "
         "per scorer (raw and over drawings that do not write their concept), judge accuracy, "
         "recognition accuracy, correction gain, diversity, FID and program metrics, each "

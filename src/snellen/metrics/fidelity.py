@@ -11,6 +11,7 @@ against: the percentile is NaN and the image is left out of the means.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -206,3 +207,19 @@ def _lo(values: pd.Series) -> float | None:
 
 def _hi(values: pd.Series) -> float | None:
     return mean_interval(values.tolist())[1]
+
+
+def records_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of an aggregate table as plain dicts (NumPy scalars as Python numbers, NaN
+    as None), as ``metrics.json`` holds them."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and math.isnan(v):
+                v = None
+            clean[str(k)] = v
+        out.append(clean)
+    return out

@@ -47,7 +47,7 @@ PROCESSING_CALLS = frozenset(
 )
 SVG_ELEMENTS = frozenset("path rect circle ellipse line polyline polygon text use image".split())
 MATPLOTLIB_CALLS = frozenset(
-    "plot fill fill_between scatter bar barh text annotate imshow add_patch add_artist arrow "
+    "plot fill fill_between scatter bar barh text annotate imshow arrow "
     "contour contourf pie hist axhline axvline hlines vlines Circle Rectangle Ellipse Polygon "
     "Wedge Arc FancyBboxPatch FancyArrow FancyArrowPatch PathPatch RegularPolygon "
     "CirclePolygon Arrow".split()

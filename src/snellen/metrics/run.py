@@ -10,7 +10,6 @@ candidate for its category. The result is one :class:`~snellen.records.scores.Me
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -18,13 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from PIL import Image
 
 from snellen.errors import InputError
 from snellen.metrics.bootstrap import add_interval
 from snellen.metrics.fidelity import Fidelity, aggregate
+from snellen.metrics.fidelity import records_table as _records_table
 from snellen.metrics.summary import as_run, summarise_run, write_json, write_summary
 from snellen.records.checkup import DRAWINGS, Drawing
 from snellen.records.scores import (
@@ -55,20 +54,6 @@ __all__ = [
 GROUPS = ("task", "category", "language", "model", "round")
 # further fidelity tables the report shows: the paper's bars, and fidelity per round
 COMBOS = (("task", "category", "language"), ("task", "round"), ("task", "round", "language"))
-
-
-def _records_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for k, v in row.items():
-            if hasattr(v, "item"):
-                v = v.item()
-            if isinstance(v, float) and math.isnan(v):
-                v = None
-            clean[str(k)] = v
-        out.append(clean)
-    return out
 
 
 def _open(run: Run, ref: str) -> Image.Image:

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from snellen.metrics.fidelity import aggregate
+from snellen.metrics.fidelity import aggregate, records_table
 from snellen.records.checkup import Drawing, Reference
 from snellen.records.scores import SimilaritySummary, Tables
 from snellen.store import Run
@@ -86,14 +86,12 @@ def reference_similarity(
         for d in scored
     ]  # fmt: skip
     tables = aggregate(rows, "similarity", ("category", "language", "model", "task"))
-    from snellen.metrics.run import _records_table
-
     metric = f"similarity[{label}{'' if standard else ', non-standard'}]"
     summary = SimilaritySummary(
         metric=metric,
         standard=standard,
         definition=DEFINITION,
-        overall=_records_table(tables["all"])[0],
-        by=Tables({k: _records_table(v) for k, v in tables.items() if k != "all"}),
+        overall=records_table(tables["all"])[0],
+        by=Tables({k: records_table(v) for k, v in tables.items() if k != "all"}),
     )
     return summary, values

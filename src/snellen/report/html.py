@@ -284,17 +284,18 @@ def _text_check(d: ReportData) -> str:
     fid = d.metrics.fidelity
     if fid is None or fid.ocr_read is None:
         return ""
-    raw = {(r.get("category"), r.get("language")): r for r in fid.by.get("category", "language")}
-    clean = {(r.get("category"), r.get("language")): r
+    raw = {(str(r.get("category")), str(r.get("language"))): r
+           for r in fid.by.get("category", "language")}  # fmt: skip
+    clean = {(str(r.get("category")), str(r.get("language"))): r
              for r in fid.text_free_by.get("category", "language")}  # fmt: skip
     flagged: dict[tuple[str, str], int] = {}
     for r in d.drawings:
         if r.names_concept:
             flagged[(r.category, r.language)] = flagged.get((r.category, r.language), 0) + 1
     rows = []
-    for key in sorted(raw, key=lambda k: tuple(str(x) for x in k)):
-        meaningful = fid.meaningful(str(key[0]))
-        rows.append((key[0], key[1], raw[key].get("count"), flagged.get(key, 0),  # type: ignore[call-overload]
+    for key in sorted(raw):
+        meaningful = fid.meaningful(key[0])
+        rows.append((key[0], key[1], raw[key].get("count"), flagged.get(key, 0),
                      _ci(raw[key], "mean", unit="%") if meaningful else NOT_MEANINGFUL,
                      _ci(clean.get(key), "mean", unit="%") if meaningful else NOT_MEANINGFUL))  # fmt: skip
     return (

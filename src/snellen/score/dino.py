@@ -73,7 +73,8 @@ class Dinov2Scorer(ImageOnly):
         inputs = self.processor(images=[on_white(im) for im in images], return_tensors="pt")
         pixels = inputs["pixel_values"].to(self.device, self.model.dtype)
         out = self.model(pixel_values=pixels)
-        return out.pooler_output
+        pooled: torch.Tensor = out.pooler_output
+        return pooled
 
 
 def load_dinov2(arg: str | None, **options: Any) -> Scorer:

@@ -52,7 +52,9 @@ class SiglipScorer(Scorer):
         local = Path(model_id).exists()
         try:
             self.model = AutoModel.from_pretrained(model_id, local_files_only=local)
-            self.processor = AutoProcessor.from_pretrained(model_id, local_files_only=local)
+            self.processor: Any = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+                model_id, local_files_only=local
+            )
         except OSError as e:
             raise InputError(
                 f"cannot load {model_id!r} as {family} with transformers ({e}); give a hub id "
