@@ -129,3 +129,38 @@ def test_compare_cli_writes_html_csv_and_markdown(two_runs, tmp_path: Path) -> N
         lo, hi = im.convert("L").getextrema()
         assert hi - lo > 100
     assert json.loads((a / "metrics.json").read_text())["headline"]["render_rate_lo"] is not None
+
+
+@pytest.mark.slow
+def test_compare_the_bundled_gpt4_and_gpt35_recordings(tmp_path: Path) -> None:
+    """The shipped GPT-4 and GPT-3.5 recordings, replayed on the same recorded objects, side
+    by side: the CSV has one row per model with intervals, and their differences are paired
+    on the shared objects."""
+    from snellen import compare_runs, run_checkup, write_compare
+
+    runs = []
+    for model in ("gpt4", "gpt3.5"):
+        result = run_checkup(
+            tmp_path / model, model=f"replay:{model}", concepts="recorded-objects-6",
+            languages="processing", report=False, progress=False, workers=2, similarity=None,
+        )  # fmt: skip
+        runs.append(result.run)
+    comparison = compare_runs(runs, ["GPT-4", "GPT-3.5"])
+    out = write_compare(comparison, tmp_path / "compare.csv")
+    with out.open() as f:
+        table = {r["label"]: r for r in csv.DictReader(f)}
+    assert set(table) == {"GPT-4", "GPT-3.5"}
+    for row in table.values():
+        assert row["drawings"] == "6"
+        assert (
+            float(row["render_rate_lo"])
+            <= float(row["render_rate"])
+            <= float(row["render_rate_hi"])
+        )
+        assert float(row["characters_lo"]) < float(row["characters"]) < float(row["characters_hi"])
+        assert row["fidelity"] == ""  # the offline shapes scorer cannot judge objects
+    diffs = {d["metric"]: d for d in comparison.differences}
+    assert diffs["render_rate"]["concepts"] == 6
+    assert "not meaningful for objects" in " ".join(comparison.notes)
+    write_compare(comparison, tmp_path / "compare.html")
+    assert "GPT-3.5" in (tmp_path / "compare.html").read_text()

@@ -129,6 +129,13 @@ def test_a_replayed_run_that_writes_words_is_flagged(tmp_path: Path) -> None:
         <= fidelity["overall"]["mean_hi"]
     )
     assert metrics["headline"]["flagged"] == flagged
+    # program metrics per drawing and per category and language, beside fidelity
+    programs = metrics["programs"]["by"]["category,language"]
+    assert {r["language"] for r in programs} == {"svg", "matplotlib"}
+    for r in programs:
+        assert r["drawings"] == 24 and r["characters"] > 100 and r["calls"] >= 1
+        assert r["characters_lo"] <= r["characters"] <= r["characters_hi"]
+        assert r["colours"] >= 2 and r["render_seconds"] > 0 and r["fidelity"] is not None
     # the drawings table carries the reading
     import pandas as pd
 
