@@ -104,10 +104,21 @@ def score_run(
             f"{run.path} has no '{DRAWINGS}' records to score (kinds present: "
             f"{', '.join(run.kinds()) or 'none'}); score the output of `snellen checkup`"
         )
+    notes: list[str] = []
     if ocr:
+        import shutil
+
         from snellen.metrics.ocr import check_drawings
 
-        drawings = check_drawings(run, drawings, progress=progress)
+        if shutil.which("tesseract") is None:
+            # a finished check-up is not thrown away for a missing OCR engine: say so instead
+            ocr = False
+            notes.append(
+                "the OCR text-gaming check was skipped: Tesseract is not installed "
+                "(apt-get install -y tesseract-ocr, as scripts/setup.sh does)"
+            )
+        else:
+            drawings = check_drawings(run, drawings, progress=progress)
     ok = [d for d in drawings if d.ok]
     flags = {d.key: d.names_concept for d in ok if d.names_concept is not None}
     if not isinstance(scorer, Scorer):
@@ -156,7 +167,6 @@ def score_run(
     ]
     run.put_records(scores)
     tables = aggregate(per_image, "percentile", GROUPS, COMBOS) if len(per_image) else {}
-    notes: list[str] = []
     if non_standard:
         notes.append(f"{fid_label}: {scorer.labels.get('note', 'non-standard scorer')}")
     domain = scorer.labels.get("domain", "")

@@ -233,7 +233,7 @@ def render_compare_html(comparison: Comparison, *, title: str = "snellen compare
         plots.append(interval_chart(
             labels, scaled(m.name), scaled(f"{m.name}_lo"), scaled(f"{m.name}_hi"),
             plot_id=f"plot-{m.name.replace('[', '-').replace(']', '').replace(':', '-')}",
-            title=m.title, ylabel=m.title,
+            title=m.title, ylabel=m.title + (" (%)" if m.percent else ""),
         ))  # fmt: skip
     by_name = {m.name: m for m in comparison.metrics}
     diff_rows = [
