@@ -2,8 +2,8 @@
 runs.
 
 Every interval is a 95% percentile bootstrap over ``RESAMPLES`` (2,000) resamples drawn
-with a NumPy ``default_rng(SEED)`` (seed 0), so the same values always give the same
-interval. :func:`mean_interval` resamples one set of values (a per-drawing fidelity, a
+with a NumPy ``default_rng(SEED)`` (seed 0) over the values sorted, so the same values (in
+any order) always give the same interval. :func:`mean_interval` resamples one set of values (a per-drawing fidelity, a
 0/1 render outcome, a 0/1 recognition answer); :func:`paired_difference` resamples the
 shared units of two runs together (the same concepts drawn by two models), so what the two
 have in common cancels out of the difference. A mean of fewer than two values has no
@@ -62,7 +62,8 @@ def mean_interval(
     """The ``level`` percentile-bootstrap interval ``(lo, hi)`` of the mean of ``values``
     (NaN and None left out); ``(None, None)`` with fewer than two values."""
     data = np.asarray([float(v) for v in values if v is not None], dtype=np.float64)
-    data = data[np.isfinite(data)]
+    # sorted, so the interval depends on the values and not on the order records came in
+    data = np.sort(data[np.isfinite(data)])
     if data.size < 2:
         return None, None
     if np.all(data == data[0]):
