@@ -141,3 +141,15 @@ def test_a_replayed_run_that_writes_words_is_flagged(tmp_path: Path) -> None:
 
     table = pd.read_parquet(result.run / "drawings.parquet")
     assert {"ocr_text", "names_concept"} <= set(table.columns)
+
+
+def test_scoring_without_tesseract_skips_the_check_and_says_so(tmp_path, monkeypatch) -> None:
+    from score_helpers import make_scored_run
+    from snellen.metrics import score_run
+
+    run = make_scored_run(tmp_path / "run", n_concepts=2)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH where no tesseract is found
+    metrics = score_run(run, diversity=False, similarity=None)
+    assert metrics.fidelity is not None and metrics.fidelity.ocr_read is None
+    assert any("Tesseract is not installed" in note for note in metrics.labels)
+    assert "flagged" not in metrics.headline

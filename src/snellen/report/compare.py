@@ -215,11 +215,13 @@ def render_compare_html(comparison: Comparison, *, title: str = "snellen compare
     from snellen.report.plots import interval_chart
 
     shown = _shown(comparison)
+    with_fid = any(r.get("fid") is not None for r in comparison.rows)
     header = ["run", "model", "languages", "constraint", "drawings", "concepts", "flagged",
-              *[m.title for m in shown]]  # fmt: skip
+              *[m.title for m in shown], *(["FID (no interval)"] if with_fid else [])]  # fmt: skip
     rows = [
         [r["label"], r["model"], r["languages"], r["constraint"], r["drawings"], r["concepts"],
-         r.get("flagged", 0), *[_value(r, m) for m in shown]]
+         r.get("flagged", 0), *[_value(r, m) for m in shown],
+         *([r.get("fid") if r.get("fid") is not None else "–"] if with_fid else [])]
         for r in comparison.rows
     ]  # fmt: skip
     labels = [str(r["label"]) for r in comparison.rows]
