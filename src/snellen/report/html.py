@@ -418,8 +418,9 @@ def _recognition(d: ReportData) -> str:
     if rec is None:
         return '<p class="note">No recognition task in this run.</p>'
     rows = [
-        (r["mode"], r["category"], r["language"], r["questions"], _pct(r["accuracy"]),
-         _pct(r["chance"]), f"{100 * r['parsed']:.0f}%", _fmt(r.get("percentile"), True))
+        (r["mode"], r["category"], r["language"], r["questions"],
+         _ci(r, "accuracy", scale=100, unit="%"), _pct(r["chance"]), f"{100 * r['parsed']:.0f}%",
+         _ci(r, "percentile", unit="%"))
         for r in rec.by.get("mode", "category", "language")
     ]  # fmt: skip
     by_options = rec.by.get("mode", "n_options")
@@ -460,7 +461,8 @@ def _rounds_plot(d: ReportData) -> str:
         series, plot_id="rounds-plot", title="Fidelity and render rate per correction round",
         xlabel="correction round", ylabel="%", dashed=("render rate",), bold=("fidelity: all",),
     )  # fmt: skip
-    rows = [(r["round"], r["drawings"], _pct(r["rate"]), _fmt(r.get("fidelity"), True))
+    rows = [(r["round"], r["drawings"], _ci(r, "rate", scale=100, unit="%"),
+             _ci(r, "fidelity", unit="%"))
             for r in overall]  # fmt: skip
     return plot + table(["round", "drawings", "render rate", "fidelity"], rows, cls="rounds")
 
@@ -479,7 +481,8 @@ def _parametric(d: ReportData) -> str:
         langs.append(str(lang))
         parametric.append(div.get(("parametric", lang)))
         repeated.append(div.get(("draw", lang)))
-        rows.append((lang, r["variants"], _pct(r["rate"]), f"{r['parameters']:.1f}",
+        rows.append((lang, r["variants"], _ci(r, "rate", scale=100, unit="%"),
+                     f"{r['parameters']:.1f}",
                      _fmt(parametric[-1]), _fmt(repeated[-1])))  # fmt: skip
     plot = ""
     if any(v is not None for v in parametric + repeated):
