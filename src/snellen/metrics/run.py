@@ -204,11 +204,6 @@ def score_run(
         text_free=text_free,
         text_free_by=text_free_by,
     )
-    if ocr and fidelity_summary.flagged:
-        notes.append(
-            f"{fidelity_summary.flagged} of {len(flags)} drawings write their concept's key "
-            "words (OCR); fidelity[text-free] leaves them out"
-        )
     diversity_summary = None
     realism_summary = None
 
