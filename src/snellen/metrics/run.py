@@ -119,6 +119,8 @@ def score_run(
             )
         else:
             drawings = check_drawings(run, drawings, progress=progress)
+            if (run.path / f"{DRAWINGS}.parquet").exists():
+                run.export_parquet(DRAWINGS)  # the exported table gets the new columns too
     ok = [d for d in drawings if d.ok]
     flags = {d.key: d.names_concept for d in ok if d.names_concept is not None}
     if not isinstance(scorer, Scorer):
