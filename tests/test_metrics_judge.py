@@ -178,3 +178,22 @@ def test_an_endpoint_that_refuses_images_gives_a_clear_error(judged_run, monkeyp
                 judge="openai:text-only", judge_base_url=srv.url,
             )  # fmt: skip
     assert 1 <= len(server.bodies) <= 4  # stopped at once, not retried drawing by drawing
+
+
+def test_score_cli_runs_the_judge(judged_run, tmp_path):
+    import shutil as _shutil
+
+    from checkup_helpers import snellen
+
+    run_dir = tmp_path / "run"
+    _shutil.copytree(judged_run, run_dir)
+    truth, wrong = _truth(Run(run_dir))
+    server = VisionServer(truth, wrong)
+    for srv in _serve(server):
+        proc = snellen(
+            "score", str(run_dir), "--no-diversity", "--similarity", "none",
+            "--judge", "openai:cli-vlm", "--base-url", srv.url,
+        )  # fmt: skip
+    assert "judge      openai:cli-vlm" in proc.stdout and "50.0 [" in proc.stdout
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved["judge"]["judge"] == "openai:cli-vlm" and saved["judge"]["questions"] == 16
