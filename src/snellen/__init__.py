@@ -34,6 +34,8 @@ _API = {
     "TrainConfig": "snellen.clip",
     "write_report": "snellen.report",  # snellen report
     "write_eval_report": "snellen.report",  # snellen report DIR (of eval runs)
+    "compare_runs": "snellen.metrics",  # snellen compare RUN [RUN ...]
+    "write_compare": "snellen.report",  # snellen compare --out FILE.html|.csv|.md
     "load_model": "snellen.llm",  # snellen llm ask / serve
     "ChatRequest": "snellen.llm",
     "grammar_text": "snellen.llm.grammar",  # snellen checkup --constrain grammar

@@ -293,12 +293,19 @@ def run_checkup(
     report: bool = True,
     progress: bool = True,
     constrain: str | Sequence[str] | None = None,
+    judge: str | None = None,
+    judge_base_url: str | None = None,
+    similarity: str | None = "efficientnet-lite0",
+    ocr: bool = True,
 ) -> CheckupResult:
     """Run the check-up into the run directory ``out`` (created, or resumed).
 
     ``constrain``: ``none`` (default), ``grammar`` (a local model's replies are kept inside
     the grammar of the asked language, so every reply is a program that parses), or
-    ``none,grammar`` (both, side by side in one run). It applies to the draw task."""
+    ``none,grammar`` (both, side by side in one run). It applies to the draw task.
+
+    ``judge`` (``openai:MODEL``, at ``judge_base_url``), ``similarity`` and ``ocr`` go to
+    the scoring step (:func:`snellen.metrics.score_run`)."""
     from snellen.llm import load_model
     from snellen.render.pool import LocalPool
     from snellen.store import Run
@@ -381,7 +388,10 @@ def run_checkup(
             )
             log.warning(notes[-1])
             run.update_manifest(notes=notes)
-        metrics = score(run, image_scorer, reference, progress=progress)
+        metrics = score(
+            run, image_scorer, reference, progress=progress,
+            judge=judge, judge_base_url=judge_base_url, similarity=similarity, ocr=ocr,
+        )  # fmt: skip
         for kind in (DRAWINGS, RECOGNITION):
             if run.count(kind):
                 run.export_parquet(kind)
@@ -450,7 +460,17 @@ def load_image_scorer(name: str | None) -> Scorer:
     return load_scorer(name or DEFAULT_SCORER)
 
 
-def score(run: Run, scorer: Scorer, reference: str | None, *, progress: bool) -> dict[str, Any]:
+def score(
+    run: Run,
+    scorer: Scorer,
+    reference: str | None,
+    *,
+    progress: bool,
+    judge: str | None = None,
+    judge_base_url: str | None = None,
+    similarity: str | None = "efficientnet-lite0",
+    ocr: bool = True,
+) -> dict[str, Any]:
     """Score the run's drawings (fidelity, diversity, realism with a reference folder) and
     summarise every record; a run where nothing was drawn has only its records counted."""
     from snellen.metrics import score_run
@@ -458,4 +478,7 @@ def score(run: Run, scorer: Scorer, reference: str | None, *, progress: bool) ->
 
     if not run.count(DRAWINGS):
         return write_summary(run).to_json() if run.count(RECOGNITION) else {}
-    return score_run(run, scorer, reference=reference, progress=progress).to_json()
+    return score_run(
+        run, scorer, reference=reference, progress=progress, judge=judge,
+        judge_base_url=judge_base_url, similarity=similarity, ocr=ocr,
+    ).to_json()  # fmt: skip

@@ -86,6 +86,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "grammar of the asked language, so each is a program that parses), or none,grammar "
         "(both side by side in one run)",
     )
+    p.add_argument(
+        "--judge", default=None,
+        help="a vision-language model that names what each drawing shows among same-category "
+        "distractors: openai:MODEL (judge accuracy; replies cached in the run)",
+    )  # fmt: skip
+    p.add_argument("--judge-base-url", default=None, help="the judge's OpenAI-compatible URL")
+    p.add_argument(
+        "--similarity", default="efficientnet-lite0",
+        help="image encoder for similarity to the reference renderings: dinov2:ID_OR_PATH, or "
+        "efficientnet-lite0 (default, offline, non-standard); none to skip",
+    )  # fmt: skip
+    p.add_argument("--no-ocr", action="store_true", help="skip the OCR text-gaming check")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.set_defaults(func=run)
 
@@ -100,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         temperature=args.temperature, workers=args.workers, concurrency=args.concurrency,
         variants=args.variants, prompts=args.prompts, timeout=args.timeout,
         report=not args.no_report, progress=True, constrain=args.constrain,
+        judge=args.judge, judge_base_url=args.judge_base_url,
+        similarity=None if args.similarity == "none" else args.similarity, ocr=not args.no_ocr,
     )  # fmt: skip
     for note in result.notes:
         print(f"note: {note}")

@@ -56,6 +56,9 @@ class ChatRequest:
     sample_index: int = 0
     concept: str | None = None
     grammar: str | None = None
+    #: images (``data:image/png;base64,...`` URLs) attached to the last user message, sent
+    #: in the OpenAI chat format's ``image_url`` parts (a VLM judge shows a drawing this way)
+    images: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):
@@ -76,6 +79,18 @@ class ChatRequest:
             return [{"role": m["role"], "content": m["content"]} for m in self.messages]
         return [{"role": "user", "content": str(self.prompt)}]
 
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The conversation as an OpenAI-compatible server takes it: :meth:`chat_messages`,
+        with the :attr:`images` as ``image_url`` parts after the last user message's text."""
+        messages: list[dict[str, Any]] = list(self.chat_messages())
+        if not self.images:
+            return messages
+        last = max(i for i, m in enumerate(messages) if m["role"] == "user")
+        parts: list[dict[str, Any]] = [{"type": "text", "text": messages[last]["content"]}]
+        parts += [{"type": "image_url", "image_url": {"url": url}} for url in self.images]
+        messages[last] = {"role": "user", "content": parts}
+        return messages
+
     def last_user_message(self) -> str:
         for m in reversed(self.chat_messages()):
             if m["role"] == "user":
@@ -94,6 +109,10 @@ class ChatRequest:
         }
         if self.grammar:
             out["grammar"] = "sha256:" + hashlib.sha256(self.grammar.encode()).hexdigest()
+        if self.images:  # as the grammar: only requests with images carry it
+            out["images"] = [
+                "sha256:" + hashlib.sha256(u.encode()).hexdigest() for u in self.images
+            ]
         return out
 
     def effective_seed(self) -> int:

@@ -171,7 +171,7 @@ class OpenAIChat(ChatModel):
     def body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": request.chat_messages(),
+            "messages": request.wire_messages(),
             "temperature": request.temperature,
             "top_p": request.top_p,
             "max_tokens": request.max_tokens,
@@ -183,6 +183,23 @@ class OpenAIChat(ChatModel):
         return body
 
     def _chat(self, request: ChatRequest) -> ChatReply:
+        if not request.images:
+            return self._chat_text(request)
+        try:
+            return self._chat_text(request)
+        except LLMConfigError:
+            raise
+        except LLMError as exc:
+            # A text-only model or server refuses image parts (HTTP 400/415/422/500 with a
+            # message about images or content types): every other request would fail alike.
+            raise LLMConfigError(
+                f"{self.name} at {self.endpoint} refused a request with an image ({exc}). "
+                "The judge needs a vision model behind an OpenAI-compatible endpoint that "
+                "accepts image_url message parts (e.g. openai:gpt-4o, or a server started "
+                "with a vision model and its projector)"
+            ) from None
+
+    def _chat_text(self, request: ChatRequest) -> ChatReply:
         body = self.body(request)
         attempt = 0
         while True:

@@ -11,6 +11,8 @@ functional twin:
 networks carry ``non-standard`` in their names and ``standard: false``.
 """
 
+from snellen.metrics.bootstrap import mean_interval, paired_difference
+from snellen.metrics.compare import Comparison, compare_runs
 from snellen.metrics.diversity import Diversity, diversity, lpips_distance
 from snellen.metrics.fidelity import Fidelity, aggregate, fidelity, rank_and_percentile
 from snellen.metrics.realism import (
@@ -25,6 +27,10 @@ from snellen.metrics.run import score_run
 from snellen.metrics.vqa import BinaryAUC, VQAAccuracy, binary_auc, vqa_accuracy
 
 __all__ = [
+    "Comparison",
+    "compare_runs",
+    "mean_interval",
+    "paired_difference",
     "BinaryAUC",
     "VQAAccuracy",
     "binary_auc",

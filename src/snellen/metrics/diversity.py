@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from snellen.metrics.bootstrap import mean_interval
 from snellen.metrics.images import load_uint8
 
 
@@ -134,11 +135,23 @@ def diversity(
 
 
 def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Mean diversity over groups with at least two images, per ``by`` columns."""
+    """Mean diversity over groups with at least two images, per ``by`` columns, with the
+    mean's bootstrap interval over groups (``mean_lo``/``mean_hi``)."""
     ok = frame[frame["diversity"].notna()] if len(frame) else frame
     if not len(ok):
         return pd.DataFrame(columns=[*by, "mean", "count"])
     keys = [c for c in by if c in ok.columns]
     if not keys:
-        return pd.DataFrame([{"mean": float(np.mean(ok["diversity"])), "count": len(ok)}])
-    return ok.groupby(keys, dropna=False)["diversity"].agg(["mean", "count"]).reset_index()
+        lo, hi = mean_interval(ok["diversity"].tolist())
+        return pd.DataFrame([{"mean": float(np.mean(ok["diversity"])), "count": len(ok),
+                              "mean_lo": lo, "mean_hi": hi}])  # fmt: skip
+    out = ok.groupby(keys, dropna=False)["diversity"].agg(["mean", "count", _lo, _hi])
+    return out.rename(columns={"_lo": "mean_lo", "_hi": "mean_hi"}).reset_index()
+
+
+def _lo(values: pd.Series) -> float | None:
+    return mean_interval(values.tolist())[0]
+
+
+def _hi(values: pd.Series) -> float | None:
+    return mean_interval(values.tolist())[1]

@@ -11,6 +11,7 @@ against: the percentile is NaN and the image is left out of the means.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from snellen.metrics.bootstrap import mean_interval
 from snellen.ranking import rank_and_percentile
 from snellen.score.base import Scorer
 
@@ -169,7 +171,8 @@ def aggregate(
     by: Sequence[str] = GROUP_COLUMNS,
     combos: Sequence[Sequence[str]] = (),
 ) -> dict[str, pd.DataFrame]:
-    """Mean, standard deviation and count of ``value`` overall (``"all"``), per column of
+    """Mean (with its bootstrap interval ``mean_lo``/``mean_hi``, see
+    :mod:`snellen.metrics.bootstrap`), standard deviation and count of ``value`` overall (``"all"``), per column of
     ``by`` present in the data, per (category, language) when both are present, and per
     each column combination of ``combos`` (filed under the comma-joined names).
     NaN values (nothing to rank against) are left out."""
@@ -177,8 +180,9 @@ def aggregate(
     frame = frame[frame[value].notna()] if value in frame else frame.iloc[0:0]
 
     def summarise(g: pd.DataFrame | pd.core.groupby.DataFrameGroupBy) -> pd.DataFrame:
-        out = g[value].agg(["mean", "std", "count"])
+        out = g[value].agg(["mean", "std", "count", _lo, _hi])
         out = out if isinstance(out, pd.DataFrame) else out.to_frame().T
+        out = out.rename(columns={"_lo": "mean_lo", "_hi": "mean_hi"})
         return out.astype({"count": int})
 
     tables = {"all": summarise(frame).reset_index(drop=True)}
@@ -195,3 +199,27 @@ def aggregate(
                 frame.groupby(list(cols), dropna=False)
             ).reset_index()
     return tables
+
+
+def _lo(values: pd.Series) -> float | None:
+    return mean_interval(values.tolist())[0]
+
+
+def _hi(values: pd.Series) -> float | None:
+    return mean_interval(values.tolist())[1]
+
+
+def records_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of an aggregate table as plain dicts (NumPy scalars as Python numbers, NaN
+    as None), as ``metrics.json`` holds them."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and math.isnan(v):
+                v = None
+            clean[str(k)] = v
+        out.append(clean)
+    return out

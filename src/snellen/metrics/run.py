@@ -10,7 +10,6 @@ candidate for its category. The result is one :class:`~snellen.records.scores.Me
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -18,12 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.metrics.bootstrap import add_interval
 from snellen.metrics.fidelity import Fidelity, aggregate
+from snellen.metrics.fidelity import records_table as _records_table
 from snellen.metrics.summary import as_run, summarise_run, write_json, write_summary
 from snellen.records.checkup import DRAWINGS, Drawing
 from snellen.records.scores import (
@@ -54,20 +54,6 @@ __all__ = [
 GROUPS = ("task", "category", "language", "model", "round")
 # further fidelity tables the report shows: the paper's bars, and fidelity per round
 COMBOS = (("task", "category", "language"), ("task", "round"), ("task", "round", "language"))
-
-
-def _records_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for k, v in row.items():
-            if hasattr(v, "item"):
-                v = v.item()
-            if isinstance(v, float) and math.isnan(v):
-                v = None
-            clean[str(k)] = v
-        out.append(clean)
-    return out
 
 
 def _open(run: Run, ref: str) -> Image.Image:
@@ -108,6 +94,7 @@ def _diversity_summary(
             {
                 ",".join(cols): _records_table(summarise(groups, list(cols)))
                 for cols in (
+                    ("task",),
                     ("task", "category", "language"),
                     ("language",),
                     ("model",),
@@ -166,6 +153,11 @@ def score_run(
     lpips_heads: str | Path | None = None,
     inception_weights: str | Path | None = None,
     diversity: bool = True,
+    ocr: bool = True,
+    similarity: str | None = "efficientnet-lite0",
+    judge: str | None = None,
+    judge_base_url: str | None = None,
+    judge_options: int = 4,
     batch_size: int = 64,
     device: str | None = None,
     progress: bool = False,
@@ -174,7 +166,14 @@ def score_run(
     """Score the drawings of a run and store the results in it; returns the summary (its
     :meth:`~snellen.records.scores.MetricsSummary.to_json` is ``RUN/metrics.json``). ``scorer`` is a :class:`~snellen.score.Scorer`, a
     registry name, or None for ``snellen-shapes``; ``device`` is for the scorer named by a
-    string and for the metric networks (default: CUDA when present)."""
+    string and for the metric networks (default: CUDA when present).
+
+    ``ocr``: read every drawing with Tesseract and flag the ones whose text names their
+    concept (:mod:`snellen.metrics.ocr`); ``similarity``: the image encoder for the
+    similarity of each drawing to its concept's reference rendering (an image scorer name
+    such as ``dinov2:facebook/dinov2-small``, the offline ``efficientnet-lite0``, or None to
+    skip); ``judge``: a chat model name (``openai:MODEL``, with ``judge_base_url``) asked
+    which of ``judge_options`` same-category descriptions each drawing shows."""
     from snellen.score import DEFAULT_SCORER, load_scorer
 
     t0 = time.monotonic()
@@ -186,7 +185,11 @@ def score_run(
             f"{run.path} has no '{DRAWINGS}' records to score (kinds present: "
             f"{', '.join(run.kinds()) or 'none'}); score the output of `snellen checkup`"
         )
+    notes: list[str] = []
+    if ocr:
+        drawings, ocr = _ocr_check(run, drawings, notes, progress)
     ok = [d for d in drawings if d.ok]
+    flags = {d.key: d.names_concept for d in ok if d.names_concept is not None}
     if not isinstance(scorer, Scorer):
         scorer = load_scorer(scorer or DEFAULT_SCORER, **({"device": device} if device else {}))
     say(f"{len(ok)} of {len(drawings)} drawings rendered; scoring with {scorer.name}")
@@ -219,6 +222,8 @@ def score_run(
     if bar is not None:
         bar.close()
     per_image = fid.compute()
+    if len(per_image):
+        per_image["names_concept"] = per_image["drawing"].map(lambda k: flags.get(k))
     non_standard = not scorer.labels.standard
     fid_label = f"fidelity[{scorer.name}{', non-standard' if non_standard else ''}]"
     scores = [
@@ -231,7 +236,6 @@ def score_run(
     ]
     run.put_records(scores)
     tables = aggregate(per_image, "percentile", GROUPS, COMBOS) if len(per_image) else {}
-    notes: list[str] = []
     if non_standard:
         notes.append(f"{fid_label}: {scorer.labels.note or 'non-standard scorer'}")
     domain = scorer.labels.domain
@@ -247,6 +251,7 @@ def score_run(
     if undefined:
         n = sum(r["drawings"] for r in undefined)
         notes.append(f"fidelity of {n} drawing(s) is undefined: {UNDEFINED_FIDELITY}")
+    text_free, text_free_by = _text_free(per_image, flags)
     fidelity_summary = FidelitySummary(
         metric=fid_label,
         standard=not non_standard,
@@ -258,6 +263,10 @@ def score_run(
         undefined_reason=UNDEFINED_FIDELITY if undefined else None,
         not_meaningful=off_domain or None,
         not_meaningful_reason=not_meaningful_reason,
+        ocr_read=len(flags) if ocr else None,
+        flagged=sum(bool(v) for v in flags.values()) if ocr else None,
+        text_free=text_free,
+        text_free_by=text_free_by,
     )
     diversity_summary = None
     realism_summary = None
@@ -271,8 +280,31 @@ def score_run(
             run, ok, reference, inception_weights, device, batch_size, notes
         )
     base = summarise_run(run, fidelity_summary.meaningful, scorer.name)
+    fid_of = {s.drawing: s.percentile for s in scores}
+    from snellen.metrics.program import measure_drawings, program_summary
+
+    programs = program_summary(measure_drawings(run, drawings), fid_of)
+    similarity_summary = (
+        _similarity_summary(run, ok, similarity, device, notes) if similarity is not None else None
+    )
+    judge_summary_ = None
+    if judge is not None:
+        from snellen.metrics.judge import judge_drawings, judge_summary
+
+        answers = judge_drawings(
+            run, ok, judge, base_url=judge_base_url, options=judge_options, progress=progress
+        )
+        judge_summary_ = judge_summary(answers, judge)
+    headline = _headline(
+        dict(base.headline), ok, flags, fid_of, fidelity_summary, judge_summary_,
+        similarity_summary, ocr,
+    )  # fmt: skip
     summary = replace(
         base,
+        headline=headline,
+        programs=programs,
+        judge=judge_summary_,
+        similarity=similarity_summary,
         scorer={"name": scorer.name, **scorer.labels.summary()},
         fidelity=fidelity_summary,
         diversity=diversity_summary,
@@ -282,11 +314,83 @@ def score_run(
     )
     from snellen.store.run import content_key
 
-    key = content_key(scorer.name, str(reference), str(lpips_weights), str(inception_weights))
+    key = content_key(scorer.name, str(reference), str(lpips_weights), str(inception_weights),
+                      *([similarity, judge] if similarity != "efficientnet-lite0" or judge else []))  # fmt: skip
     metrics = summary.to_json()
     run.put(METRICS, key, metrics)
     write_json(run.path / "metrics.json", metrics)
     return summary
+
+
+def _ocr_check(
+    run: Run, drawings: list[Drawing], notes: list[str], progress: bool
+) -> tuple[list[Drawing], bool]:
+    """Read every drawing with Tesseract (the text-gaming check); returns the drawings with
+    ``ocr_text``/``names_concept`` and whether the check ran."""
+    import shutil
+
+    from snellen.metrics.ocr import check_drawings
+
+    if shutil.which("tesseract") is None:
+        # a finished check-up is not thrown away for a missing OCR engine: say so instead
+        notes.append(
+            "the OCR text-gaming check was skipped: Tesseract is not installed "
+            "(apt-get install -y tesseract-ocr, as scripts/setup.sh does)"
+        )
+        return drawings, False
+    drawings = check_drawings(run, drawings, progress=progress)
+    if (run.path / f"{DRAWINGS}.parquet").exists():
+        run.export_parquet(DRAWINGS)  # the exported table gets the new columns too
+    return drawings, True
+
+
+def _text_free(per_image: Any, flags: dict[str, bool]) -> tuple[dict[str, Any] | None, Tables]:
+    """Fidelity over the drawings whose text does not name their concept."""
+    if not flags or not len(per_image):
+        return None, Tables()
+    clean = per_image[per_image["names_concept"] == False]  # noqa: E712 - a pandas mask
+    clean_tables = aggregate(clean, "percentile", ("category", "language"))
+    text_free = _records_table(clean_tables["all"])[0] if len(clean) else None
+    return text_free, Tables({k: _records_table(v) for k, v in clean_tables.items() if k != "all"})
+
+
+def _similarity_summary(
+    run: Run, ok: list[Drawing], similarity: str, device: str | None, notes: list[str]
+) -> Any:
+    from snellen.metrics.similarity import reference_similarity
+
+    summary, _ = reference_similarity(run, ok, similarity, device=device)
+    if summary is not None and not summary.standard:
+        notes.append(
+            f"{summary.metric}: EfficientNet-Lite0 features, not a published "
+            "image similarity; pass --similarity dinov2:facebook/dinov2-small for DINOv2"
+        )
+    return summary
+
+
+def _headline(
+    headline: dict[str, Any], ok: list[Drawing], flags: dict[str, bool],
+    fid_of: dict[str, float | None], fidelity_summary: FidelitySummary, judge: Any,
+    similarity: Any, ocr: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The run's headline numbers with the text-free fidelity, the judge's accuracy and the
+    reference similarity, each with its interval."""
+    if ocr:
+        headline["flagged"] = fidelity_summary.flagged
+        category = {d.key: d.category for d in ok}
+        judged = [fid_of.get(k) for k, v in flags.items()
+                  if not v and fidelity_summary.meaningful(category[k])]  # fmt: skip
+        values = [v for v in judged if v is not None]
+        headline["fidelity_text_free"] = sum(values) / len(values) if values else None
+        add_interval(headline, "fidelity_text_free", values)
+    if judge is not None:
+        headline["judge_accuracy"] = judge.accuracy
+        headline["judge_accuracy_lo"] = judge.accuracy_lo
+        headline["judge_accuracy_hi"] = judge.accuracy_hi
+    if similarity is not None and similarity.overall:
+        for k in ("mean", "mean_lo", "mean_hi"):
+            headline[k.replace("mean", "similarity")] = similarity.overall.get(k)
+    return headline
 
 
 _FIDELITY_FIELDS = {f for f in FidelityScore.columns() if f not in ("scorer", "undefined")}

@@ -17,6 +17,7 @@ from statistics import fmean
 from typing import Any
 
 from snellen.errors import InputError
+from snellen.metrics.bootstrap import add_interval
 from snellen.records.checkup import Drawing, Recognition, Status
 from snellen.records.scores import (
     FidelityScore,
@@ -81,7 +82,17 @@ def _fid_stats(
     """Mean fidelity of the scored drawings among ``recs`` whose category the scorer can
     judge (``fidelity`` None when there are none)."""
     values = [v for d in recs if meaningful(d.category) and (v := fidelity.get(d.key)) is not None]
-    return {"fidelity": _mean(values), "scored": len(values)}
+    return dict(
+        add_interval({"fidelity": _mean(values), "scored": len(values)}, "fidelity", values)
+    )
+
+
+def _rate(recs: Sequence[Drawing]) -> Row:
+    """Drawings, rendered, render rate and its interval."""
+    outcomes = [float(d.status is Status.OK) for d in recs]
+    row: Row = {"drawings": len(recs), "rendered": int(sum(outcomes)),
+                "rate": sum(outcomes) / len(recs)}  # fmt: skip
+    return dict(add_interval(row, "rate", outcomes))
 
 
 def render_summary(
@@ -105,9 +116,7 @@ def render_summary(
     for cols in groupings:
         rows = []
         for group, recs in _groups(drawings, _by(cols)).items():
-            ok = sum(d.status is Status.OK for d in recs)
-            rows.append({**dict(zip(cols, group, strict=True)), "drawings": len(recs),
-                         "rendered": ok, "rate": ok / len(recs),
+            rows.append({**dict(zip(cols, group, strict=True)), **_rate(recs),
                          **_fid_stats(recs, fidelity, meaningful)})  # fmt: skip
         tables.put(cols, rows)
     counts = Counter((d.status.value, d.language) for d in drawings)
@@ -143,9 +152,7 @@ def correction_summary(
     for cols in (("round",), ("round", "language")):
         rows = []
         for group, recs in _groups(first + corr, _by(cols)).items():
-            ok = sum(d.status is Status.OK for d in recs)
-            rows.append({**dict(zip(cols, group, strict=True)), "drawings": len(recs),
-                         "rendered": ok, "rate": ok / len(recs),
+            rows.append({**dict(zip(cols, group, strict=True)), **_rate(recs),
                          **_fid_stats(recs, fidelity, meaningful)})  # fmt: skip
         tables.put(cols, rows)
     return tables
@@ -160,9 +167,10 @@ def parametric_summary(drawings: Sequence[Drawing]) -> list[Row] | None:
     rows = []
     for (lang,), recs in _groups(par, lambda d: (d.language,)).items():
         params = [d.n_params or 0 for d in recs if d.sample == 0]
-        ok = sum(d.status is Status.OK for d in recs)
-        rows.append({"language": lang, "variants": len(recs), "rendered": ok,
-                     "rate": ok / len(recs), "parameters": _mean(params) or 0.0})  # fmt: skip
+        rate = _rate(recs)
+        rows.append({"language": lang, "variants": len(recs), "rendered": rate["rendered"],
+                     "rate": rate["rate"], "rate_lo": rate["rate_lo"], "rate_hi": rate["rate_hi"],
+                     "parameters": _mean(params) or 0.0})  # fmt: skip
     return rows
 
 
@@ -177,7 +185,7 @@ def recognition_summary(recognition: Sequence[Recognition]) -> RecognitionSummar
         for group, recs in _groups(recognition, _by(cols)).items():
             correct = sum(r.correct for r in recs)
             pct = [r.percentile for r in recs if r.percentile is not None]
-            rows.append({
+            row: Row = {
                 **dict(zip(cols, group, strict=True)),
                 "questions": len(recs),
                 "correct": correct,
@@ -185,7 +193,10 @@ def recognition_summary(recognition: Sequence[Recognition]) -> RecognitionSummar
                 "chance": fmean(1 / max(1, r.n_options or 1) for r in recs),
                 "parsed": sum(r.parsed for r in recs) / len(recs),
                 "percentile": _mean(pct),
-            })  # fmt: skip
+            }
+            add_interval(row, "accuracy", [float(r.correct) for r in recs])
+            add_interval(row, "percentile", pct)
+            rows.append(row)
         tables.put(cols, rows)
     return RecognitionSummary(questions=len(recognition), by=tables)
 
@@ -203,7 +214,7 @@ def headline(
         v for d in drawings if meaningful(d.category) and (v := fidelity.get(d.key)) is not None
     ]
     choice = [r for r in recognition if r.mode == "choice"]
-    return {
+    row: Row = {
         "drawings": len(drawings),
         "rendered": ok,
         "render_rate": ok / len(drawings) if drawings else None,
@@ -213,6 +224,10 @@ def headline(
         "languages": len({d.language for d in drawings}),
         "recognition_choice": (sum(r.correct for r in choice) / len(choice)) if choice else None,
     }
+    add_interval(row, "render_rate", [float(d.status is Status.OK) for d in drawings])
+    add_interval(row, "fidelity", judged)
+    add_interval(row, "recognition_choice", [float(r.correct) for r in choice])
+    return row
 
 
 def as_run(run_or_path: Run | str | os.PathLike[str]) -> Run:

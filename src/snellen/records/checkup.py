@@ -50,12 +50,13 @@ class Drawing(Record):
     ``image``, ``program``, ``reply`` and ``feedback`` are artifact references
     (``run.artifacts.path(ref)``). ``parent`` is set for correction rounds (the key of the
     drawing this one improves on); ``feedback``/``feedback_tokens`` for correction rounds and
-    ``params``/``n_params`` for parametric variants only.
+    ``params``/``n_params`` for parametric variants only; ``ocr_text``/``names_concept``
+    once the scoring step has read the image.
     """
 
     kind: ClassVar[str] = DRAWINGS
     sparse: ClassVar[frozenset[str]] = frozenset(
-        {"feedback", "feedback_tokens", "params", "n_params"}
+        {"feedback", "feedback_tokens", "params", "n_params", "ocr_text", "names_concept"}
     )
 
     key: str
@@ -90,6 +91,10 @@ class Drawing(Record):
     feedback_tokens: int | None = None
     params: dict[str, float] | None = None
     n_params: int | None = None
+    #: what OCR read in the image and whether it names the concept (the text-gaming check
+    #: of the scoring step, :mod:`snellen.metrics.ocr`); None until a drawing is scored
+    ocr_text: str | None = None
+    names_concept: bool | None = None
 
     def record_key(self) -> str:
         return self.key

@@ -25,6 +25,13 @@ __all__ = [
     "DiversitySummary",
     "FidelityScore",
     "FidelitySummary",
+    "JUDGE",
+    "JudgeAnswer",
+    "JudgeSummary",
+    "PROGRAMS",
+    "ProgramScore",
+    "ProgramSummary",
+    "SimilaritySummary",
     "MetricsSummary",
     "RealismScores",
     "RealismSummary",
@@ -35,6 +42,8 @@ __all__ = [
 
 FIDELITY = "fidelity"
 METRICS = "metrics"
+PROGRAMS = "programs"
+JUDGE = "judge"
 UNDEFINED_FIDELITY = "fewer than 2 candidate descriptions in the category: nothing to rank against"
 
 Row = dict[str, Any]
@@ -113,9 +122,101 @@ class FidelitySummary:
     #: objects): the categories whose numbers are not meaningful, and why
     not_meaningful: list[str] | None = None
     not_meaningful_reason: str | None = None
+    #: the text-gaming check (:mod:`snellen.metrics.ocr`): drawings OCR read, how many of
+    #: them name their concept, and fidelity over the drawings that do not (overall and
+    #: ``text_free_by`` category, language, category+language)
+    ocr_read: int | None = None
+    flagged: int | None = None
+    text_free: Row | None = None
+    text_free_by: Tables = field(default_factory=Tables)
 
     def meaningful(self, category: str) -> bool:
         return category not in (self.not_meaningful or [])
+
+
+@dataclass(frozen=True)
+class ProgramScore(Record):
+    """The program metrics of one drawing (:mod:`snellen.metrics.program`)."""
+
+    kind: ClassVar[str] = PROGRAMS
+
+    drawing: str
+    category: str
+    language: str
+    status: str
+    characters: int
+    lines: int
+    calls: int
+    colours: int | None
+    render_seconds: float
+    model: str | None = None
+    task: str | None = None
+
+    def record_key(self) -> str:
+        return self.drawing
+
+
+@dataclass(frozen=True)
+class ProgramSummary:
+    """Program metrics: ``by`` tables (``category``, ``language``, ``category,language``)
+    of the mean characters, lines, drawing calls, colours and render seconds (each with
+    ``_lo``/``_hi``) and the mean fidelity of the same drawings; ``correlation``: per
+    category, Spearman's rho between program characters and fidelity."""
+
+    definition: str
+    by: Tables = field(default_factory=Tables)
+    correlation: list[Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JudgeAnswer(Record):
+    """One answer of the VLM judge: shown a drawing and ``options`` (the concept and
+    same-category distractors, in a seeded order), it chose ``chosen`` (None: unreadable)."""
+
+    kind: ClassVar[str] = JUDGE
+
+    drawing: str
+    judge: str
+    concept_id: str
+    category: str
+    language: str
+    description: str
+    options: tuple[str, ...]
+    answer_index: int
+    reply: str
+    chosen: int | None
+    correct: bool
+    model: str | None = None
+
+    def record_key(self) -> str:
+        return f"{self.drawing}|{self.judge}"
+
+
+@dataclass(frozen=True)
+class JudgeSummary:
+    """Judge accuracy: ``by`` tables (``category``, ``language``, ``category,language``)
+    of questions, correct, accuracy (with ``accuracy_lo``/``accuracy_hi``) and chance."""
+
+    judge: str
+    options: int
+    questions: int
+    accuracy: float | None = None
+    accuracy_lo: float | None = None
+    accuracy_hi: float | None = None
+    by: Tables = field(default_factory=Tables)
+
+
+@dataclass(frozen=True)
+class SimilaritySummary:
+    """Image-to-image similarity of each drawing to its concept's exact reference rendering
+    (cosine of image embeddings): ``overall`` and ``by`` tables of mean, std, count and the
+    mean's interval."""
+
+    metric: str
+    standard: bool
+    definition: str
+    overall: Row | None = None
+    by: Tables = field(default_factory=Tables)
 
 
 @dataclass(frozen=True)
@@ -240,6 +341,9 @@ class MetricsSummary(Record):
             "seconds",
             "correction",
             "parametric",
+            "programs",
+            "judge",
+            "similarity",
         }
     )
 
@@ -261,6 +365,12 @@ class MetricsSummary(Record):
     #: the report's headline numbers: drawings, render rate, mean fidelity, concepts,
     #: languages, multiple-choice recognition accuracy
     headline: Row = field(default_factory=dict)
+    #: program metrics per category and language (:class:`ProgramSummary`)
+    programs: ProgramSummary | None = None
+    #: VLM judge accuracy (:class:`JudgeSummary`)
+    judge: JudgeSummary | None = None
+    #: image-to-image similarity to the reference renderings (:class:`SimilaritySummary`)
+    similarity: SimilaritySummary | None = None
 
     def record_key(self) -> str:
         # the scoring step files a summary under the scorer and reference it used
@@ -288,6 +398,9 @@ class MetricsSummary(Record):
             "recognition": _summary(RecognitionSummary, plain.pop("recognition", None)),
             "render": _summary(RenderSummary, plain.pop("render", None)) or RenderSummary(),
             "realism": RealismSummary.from_plain(realism) if realism else None,
+            "programs": _summary(ProgramSummary, plain.pop("programs", None)),
+            "judge": _summary(JudgeSummary, plain.pop("judge", None)),
+            "similarity": _summary(SimilaritySummary, plain.pop("similarity", None)),
         }
         record: Self = dataclasses.replace(from_plain(cls, plain), **parts)
         return record
@@ -301,5 +414,6 @@ def _summary(cls: Any, value: Any) -> Any:
     if not value:
         return None
     data = dict(value)
-    tables = _tables(data.pop("by", None))
-    return dataclasses.replace(from_plain(cls, data), by=tables)
+    tables = {k: _tables(data.pop(k, None)) for k in list(data) if k == "by" or k.endswith("_by")}
+    tables.setdefault("by", Tables())
+    return dataclasses.replace(from_plain(cls, data), **tables)

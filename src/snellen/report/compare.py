@@ -1,21 +1,39 @@
-"""One page that sets several check-up runs side by side: a live model, the same model
-grammar-constrained, and recorded drawings of other models as reference rows. Each row
-formats what its run's metrics step wrote (``metrics.json``) and shows the run's drawings;
-each run keeps its own full report, linked from the page."""
+"""Check-up runs side by side.
+
+:func:`write_comparison` writes the demo's page: a live model, the same model
+grammar-constrained, and recorded drawings of other models as reference rows, each row
+formatted from its run's ``metrics.json`` with the run's drawings, each run keeping its own
+full report, linked from the page.
+
+:func:`write_compare` writes what ``snellen compare`` computes
+(:func:`snellen.metrics.compare.compare_runs`) as a self-contained HTML page (the table,
+one plot per headline metric with its interval, the paired differences), a CSV (one row
+per run, ``_lo``/``_hi`` interval columns) or Markdown."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from snellen.errors import InputError
+from snellen.metrics.compare import Comparison, MetricInfo
 from snellen.records.scores import MetricsSummary
 from snellen.report.html import _CSS, esc, table, thumbnail
 
-__all__ = ["CompareRow", "write_comparison"]
+__all__ = [
+    "CompareRow",
+    "render_compare_csv",
+    "render_compare_html",
+    "render_compare_markdown",
+    "write_compare",
+    "write_comparison",
+]
 
 THUMB = 160
 
@@ -158,5 +176,148 @@ def write_comparison(
     text = render_comparison(rows, title=title, intro=intro, limit=limit)
     tmp = target.with_name(target.name + ".partial")
     tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+# -- `snellen compare`: a table of runs with intervals ----------------------------------
+def _value(row: Mapping[str, Any], info: MetricInfo, digits: int = 1) -> str:
+    v = row.get(info.name)
+    if v is None:
+        return "–"
+    scale = 100.0 if info.percent else 1.0
+    unit = "%" if info.percent else ""
+    text = f"{scale * v:.{digits}f}{unit}"
+    lo, hi = row.get(f"{info.name}_lo"), row.get(f"{info.name}_hi")
+    if lo is not None and hi is not None:
+        text += f" [{scale * lo:.{digits}f}, {scale * hi:.{digits}f}]"
+    return text
+
+
+def _shown(comparison: Comparison) -> list[MetricInfo]:
+    """The metrics some run has a value for."""
+    return [
+        m for m in comparison.metrics if any(r.get(m.name) is not None for r in comparison.rows)
+    ]
+
+
+def _diff_text(row: Mapping[str, Any], info: MetricInfo) -> str:
+    scale = 100.0 if info.percent else 1.0
+    text = f"{scale * row['difference']:+.1f}"
+    if row.get("lo") is not None:
+        text += f" [{scale * row['lo']:+.1f}, {scale * row['hi']:+.1f}]"
+    return text + (" pts" if info.percent else "")
+
+
+def render_compare_html(comparison: Comparison, *, title: str = "snellen compare") -> str:
+    """A self-contained page: the runs' table with intervals, one plot per headline metric,
+    the pairwise differences on shared concepts."""
+    from snellen.report.plots import interval_chart
+
+    shown = _shown(comparison)
+    with_fid = any(r.get("fid") is not None for r in comparison.rows)
+    header = ["run", "model", "languages", "constraint", "drawings", "concepts", "flagged",
+              *[m.title for m in shown], *(["FID (no interval)"] if with_fid else [])]  # fmt: skip
+    rows = [
+        [r["label"], r["model"], r["languages"], r["constraint"], r["drawings"], r["concepts"],
+         r.get("flagged", 0), *[_value(r, m) for m in shown],
+         *([r.get("fid") if r.get("fid") is not None else "–"] if with_fid else [])]
+        for r in comparison.rows
+    ]  # fmt: skip
+    labels = [str(r["label"]) for r in comparison.rows]
+    plots = []
+    for m in shown:
+        scale = 100.0 if m.percent else 1.0
+
+        def scaled(key: str, m: MetricInfo = m, scale: float = scale) -> list[float | None]:
+            return [None if r.get(key) is None else scale * r[key] for r in comparison.rows]
+
+        plots.append(interval_chart(
+            labels, scaled(m.name), scaled(f"{m.name}_lo"), scaled(f"{m.name}_hi"),
+            plot_id=f"plot-{m.name.replace('[', '-').replace(']', '').replace(':', '-')}",
+            title=m.title, ylabel=m.title + (" (%)" if m.percent else ""),
+        ))  # fmt: skip
+    by_name = {m.name: m for m in comparison.metrics}
+    diff_rows = [
+        [d["b"], d["a"], by_name[d["metric"]].title, _diff_text(d, by_name[d["metric"]]),
+         d["concepts"]]
+        for d in comparison.differences
+    ]  # fmt: skip
+    notes = "".join(f"<li>{esc(n)}</li>" for n in comparison.notes)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{esc(title)}</h1>"
+        f'<p class="sub">{len(comparison.rows)} runs. Intervals: {esc(comparison.method)}. '
+        "flagged: rendered drawings whose OCR text names their concept.</p>"
+        '<h2 id="runs">Runs</h2>'
+        + table(header, rows, left=4, cls="compare")
+        + (f'<ul class="note">{notes}</ul>' if notes else "")
+        + '<h2 id="plots">Headline metrics</h2><div class="plots">'
+        + "".join(plots)
+        + "</div>"
+        + '<h2 id="differences">Differences on shared concepts</h2>'
+        + (
+            table(
+                ["run b", "minus run a", "metric", "difference [95% CI]", "shared concepts"],
+                diff_rows,
+                left=3,
+                cls="differences",
+            )  # fmt: skip
+            if diff_rows
+            else '<p class="note">No two runs share a concept.</p>'
+        )
+        + "</body></html>\n"
+    )
+
+
+def render_compare_csv(comparison: Comparison) -> str:
+    """One row per run: identity columns, then each metric with ``_lo``/``_hi``."""
+    buf = io.StringIO()
+    columns = comparison.columns()
+    writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in comparison.rows:
+        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+    return buf.getvalue()
+
+
+def render_compare_markdown(comparison: Comparison) -> str:
+    """The runs' table and the differences as Markdown."""
+    shown = _shown(comparison)
+    head = ["run", "model", "languages", "drawings", *[m.title for m in shown]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in comparison.rows:
+        cells = [r["label"], r["model"], r["languages"], str(r["drawings"]),
+                 *[_value(r, m) for m in shown]]  # fmt: skip
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    by_name = {m.name: m for m in comparison.metrics}
+    if comparison.differences:
+        lines += ["", "| run b - run a | metric | difference [95% CI] | shared concepts |",
+                  "|---|---|---|---|"]  # fmt: skip
+        for d in comparison.differences:
+            info = by_name[d["metric"]]
+            lines.append(f"| {d['b']} - {d['a']} | {info.title} | {_diff_text(d, info)} | "
+                         f"{d['concepts']} |")  # fmt: skip
+    lines += ["", f"Intervals: {comparison.method}."]
+    lines += [f"Note: {n}." for n in comparison.notes]
+    return "\n".join(lines) + "\n"
+
+
+WRITERS = {".html": render_compare_html, ".csv": render_compare_csv,
+           ".md": render_compare_markdown}  # fmt: skip
+
+
+def write_compare(comparison: Comparison, out: str | os.PathLike[str]) -> Path:
+    """Write ``comparison`` to ``out``, formatted by its suffix (.html, .csv or .md)."""
+    target = Path(out)
+    writer = WRITERS.get(target.suffix.lower())
+    if writer is None:
+        raise InputError(
+            f"--out {target}: name a .html, .csv or .md file (the format follows the suffix)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    tmp.write_text(writer(comparison), encoding="utf-8")
     tmp.replace(target)
     return target

@@ -37,6 +37,7 @@ table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #d0d7de;
 th{background:#f6f8fa}td.l,th.l{text-align:left}
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:1.4em}
+.card .ci{display:block;color:#57606a;font-size:.8em}
 .concepts{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
 .concept{padding:8px;border:1px solid #eaeef2;border-radius:6px;max-width:100%;box-sizing:border-box}
 .concept h3{margin:0 0 6px;font-size:1em;max-width:max(100%,280px)}.concept h3 small{color:#57606a;font-weight:normal}
@@ -53,6 +54,7 @@ figure.cell img.thumb,figure.cell .noimg{width:192px;height:192px;border:1px sol
 .plots{display:flex;flex-wrap:wrap;gap:16px}.plot{max-width:640px}
 figure.cell .noimg{display:flex;align-items:center;justify-content:center;color:#8c959f;background:#f6f8fa;text-align:center}
 .badge{display:inline-block;border-radius:8px;padding:0 6px;color:#fff;font-size:.85em}
+.b-text{background:#8250df}
 .b-ok{background:#1a7f37}.b-blank{background:#9a6700}.b-no_code{background:#6e7781}.b-compile_error,.b-runtime_error{background:#cf222e}
 .b-timeout,.b-memory,.b-killed{background:#8250df}
 .nm{color:#8c959f;font-style:italic}.note{color:#57606a;font-size:.9em}.warn{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:6px}
@@ -120,6 +122,19 @@ def _fmt(x: float | None, pct: bool = False) -> str:
     return f"{x:.1f}%" if pct else f"{x:.3f}"
 
 
+def _ci(row: Any, name: str, *, scale: float = 1.0, unit: str = "", digits: int = 1) -> str:
+    """``row[name]`` with its bootstrap interval (``name_lo``/``name_hi``), times ``scale``:
+    ``"71.2% [68.0, 74.5]"``; ``"–"`` without a value."""
+    value = (row or {}).get(name)
+    if value is None:
+        return "–"
+    lo, hi = (row or {}).get(f"{name}_lo"), (row or {}).get(f"{name}_hi")
+    text = f"{value * scale:.{digits}f}{unit}"
+    if lo is not None and hi is not None:
+        text += f" [{lo * scale:.{digits}f}, {hi * scale:.{digits}f}]"
+    return text
+
+
 # -- sections -----------------------------------------------------------------------
 def _fid_text(d: ReportData, value: float | None, category: str | None = None) -> str:
     fid = d.metrics.fidelity
@@ -134,19 +149,28 @@ def _summary(d: ReportData) -> str:
     if fid is not None and fid.not_meaningful and not h.get("fidelity_scored"):
         fid_card = NOT_MEANINGFUL
     else:
-        fid_card = _fmt(h.get("fidelity"), pct=True)
+        fid_card = _ci(h, "fidelity", unit="%")
     cards = [
         ("drawings", str(h.get("drawings", len(d.drawings)))),
-        ("render rate", _pct(h.get("render_rate"))),
+        ("render rate", _ci(h, "render_rate", scale=100, unit="%")),
         ("mean fidelity", fid_card),
         ("concepts", str(h.get("concepts", 0))),
         ("languages", str(h.get("languages", 0))),
-        ("recognition (choice)", _pct(h.get("recognition_choice"))),
+        ("recognition (choice)", _ci(h, "recognition_choice", scale=100, unit="%")),
     ]
+    if h.get("flagged") is not None:
+        cards.append(("fidelity, text-free", _ci(h, "fidelity_text_free", unit="%")))
+        cards.append(("write the concept (OCR)", str(h["flagged"])))
+    if h.get("judge_accuracy") is not None:
+        cards.append(("judge accuracy", _ci(h, "judge_accuracy", scale=100, unit="%")))
+    if h.get("similarity") is not None:
+        cards.append(("similarity to reference", _ci(h, "similarity", digits=3)))
     return (
         '<div class="cards">'
         + "".join(
-            f'<div class="card" data-metric="{esc(k)}">{esc(k)}<b>{esc(v)}</b></div>'
+            f'<div class="card" data-metric="{esc(k)}">{esc(k)}<b>{esc(v.split(" [")[0])}</b>'
+            + (f'<small class="ci">95% CI [{esc(v.split(" [", 1)[1])}</small>' if " [" in v else "")
+            + "</div>"
             for k, v in cards
         )
         + "</div>"
@@ -178,7 +202,10 @@ def _metrics_tables(d: ReportData) -> str:
     render = split or m.render.by.get("task", "category", "language")
     tasks = {r["task"] for r in render}
     shown = [r for r in render if r["task"] == "draw"] if "draw" in tasks else render
-    fid = m.fidelity.by.lookup(("task", "category", "language")) if m.fidelity else {}
+    fid_rows = {
+        (r.get("task"), r.get("category"), r.get("language")): r
+        for r in (m.fidelity.by.get("task", "category", "language") if m.fidelity else [])
+    }
     div = m.diversity.by.lookup(("task", "category", "language")) if m.diversity else {}
     rows = []
     for r in shown:
@@ -190,10 +217,17 @@ def _metrics_tables(d: ReportData) -> str:
                 None,
             )
         else:
-            label, fid_value, div_value = r["language"], fid.get(key), div.get(key)
+            fid_row = fid_rows.get(key) or {}
+            label, fid_value, div_value = r["language"], fid_row.get("mean"), div.get(key)
+        fid_shown = _fid_text(d, fid_value, str(r["category"]))
+        if fid_shown != NOT_MEANINGFUL and fid_value is not None:
+            fid_shown = _ci(
+                fid_rows.get(key) or {"fidelity": fid_value, **r},
+                "mean" if key in fid_rows and not split else "fidelity", unit="%",
+            )  # fmt: skip
         rows.append(
-            (r["category"], label, r["drawings"], _pct(r["rate"]),
-             _fid_text(d, fid_value, str(r["category"])), _fmt(div_value), r["scored"])
+            (r["category"], label, r["drawings"], _ci(r, "rate", scale=100, unit="%"),
+             fid_shown, _fmt(div_value), r["scored"])
         )  # fmt: skip
     out = [
         "<h3>Fidelity and diversity by category and language</h3>",
@@ -209,6 +243,10 @@ def _metrics_tables(d: ReportData) -> str:
         "are not scored. Diversity: mean pairwise distance between the repeated samples of one "
         f"concept ({esc(m.diversity.metric if m.diversity else 'needs --samples 2 or more')}).</p>",
     ]
+    out.append(_text_check(d))
+    out.append(_programs(d))
+    out.append(_judge(d))
+    out.append(_similarity(d))
     if m.fidelity is not None and m.fidelity.undefined:
         undefined = ", ".join(
             f"{r['category']}: {r['drawings']} drawing(s), {r['candidates']} candidate(s)"
@@ -240,6 +278,117 @@ def _metrics_tables(d: ReportData) -> str:
     return "".join(out)
 
 
+def _text_check(d: ReportData) -> str:
+    """The OCR text-gaming check: how many drawings write their concept, and fidelity raw
+    beside text-free, per category and language."""
+    fid = d.metrics.fidelity
+    if fid is None or fid.ocr_read is None:
+        return ""
+    raw = {(str(r.get("category")), str(r.get("language"))): r
+           for r in fid.by.get("category", "language")}  # fmt: skip
+    clean = {(str(r.get("category")), str(r.get("language"))): r
+             for r in fid.text_free_by.get("category", "language")}  # fmt: skip
+    flagged: dict[tuple[str, str], int] = {}
+    for r in d.drawings:
+        if r.names_concept:
+            flagged[(r.category, r.language)] = flagged.get((r.category, r.language), 0) + 1
+    rows = []
+    for key in sorted(raw):
+        meaningful = fid.meaningful(key[0])
+        rows.append((key[0], key[1], raw[key].get("count"), flagged.get(key, 0),
+                     _ci(raw[key], "mean", unit="%") if meaningful else NOT_MEANINGFUL,
+                     _ci(clean.get(key), "mean", unit="%") if meaningful else NOT_MEANINGFUL))  # fmt: skip
+    return (
+        "<h3>Text-gaming check (OCR)</h3>"
+        f'<p class="note">{fid.flagged} of {fid.ocr_read} rendered drawings write their '
+        "concept's key words (read by Tesseract; the rule is in docs/metrics.md). An image-text "
+        "scorer rates a written name about as high as a drawing, so fidelity is shown raw and "
+        "over the drawings that do not name their concept. Flagged drawings are marked "
+        '<span class="badge b-text">writes the concept</span> below.</p>'
+        + table(
+            ["category", "language", "scored", "flagged", "fidelity (raw)", "fidelity (text-free)"],
+            rows,
+            left=2,
+            cls="textcheck",
+        )  # fmt: skip
+    )
+
+
+def _programs(d: ReportData) -> str:
+    p = d.metrics.programs
+    if p is None:
+        return ""
+    rows = [
+        (r["category"], r["language"], r["drawings"], _ci(r, "characters", digits=0),
+         _ci(r, "lines", digits=0), _ci(r, "calls", digits=1), _ci(r, "colours", digits=1),
+         _ci(r, "render_seconds", digits=2),
+         _ci(r, "fidelity", unit="%") if d.metrics.fidelity is None
+         or d.metrics.fidelity.meaningful(str(r["category"])) else NOT_MEANINGFUL)
+        for r in p.by.get("category", "language")
+    ]  # fmt: skip
+    corr = "; ".join(
+        f"{r['category']}: {r['spearman_characters_fidelity']:+.2f} (n={r['pairs']})"
+        for r in p.correlation
+        if r.get("spearman_characters_fidelity") is not None
+    )
+    return (
+        "<h3>Program metrics beside fidelity</h3>"
+        + table(
+            [
+                "category",
+                "language",
+                "rendered",
+                "characters",
+                "lines",
+                "drawing calls",
+                "colours",
+                "render s",
+                "fidelity",
+            ],
+            rows,
+            left=2,
+            cls="programs",
+        )  # fmt: skip
+        + f'<p class="note">{esc(p.definition)}. Spearman rho of program characters against '
+        f"fidelity: {esc(corr or 'too few drawings')}.</p>"
+    )
+
+
+def _judge(d: ReportData) -> str:
+    j = d.metrics.judge
+    if j is None:
+        return ""
+    rows = [
+        (r["category"], r["language"], r["questions"], _ci(r, "accuracy", scale=100, unit="%"),
+         _pct(r["chance"]), _pct(r["parsed"]))
+        for r in j.by.get("category", "language")
+    ]  # fmt: skip
+    return (
+        f"<h3>VLM judge: {esc(j.judge)}</h3>"
+        f'<p class="note">The judge saw each rendered drawing with {j.options} descriptions of '
+        "its category (the true one and distractors) and picked one.</p>"
+        + table(
+            ["category", "language", "questions", "accuracy", "chance", "answers read"],
+            rows,
+            left=2,
+            cls="judge",
+        )  # fmt: skip
+    )
+
+
+def _similarity(d: ReportData) -> str:
+    s = d.metrics.similarity
+    if s is None:
+        return ""
+    rows = [(r.get("category"), r.get("language"), r.get("count"), _ci(r, "mean", digits=3))
+            for r in s.by.get("category", "language")]  # fmt: skip
+    return (
+        f"<h3>Similarity to the reference rendering: {esc(s.metric)}</h3>"
+        + table(["category", "language", "drawings", "similarity"], rows, left=2, cls="similarity")
+        + f'<p class="note">{esc(s.definition)}.</p>'
+    )
+
+
 def _failures(d: ReportData) -> str:
     r = d.metrics.render
     langs = sorted({str(row["language"]) for row in r.statuses})
@@ -269,8 +418,9 @@ def _recognition(d: ReportData) -> str:
     if rec is None:
         return '<p class="note">No recognition task in this run.</p>'
     rows = [
-        (r["mode"], r["category"], r["language"], r["questions"], _pct(r["accuracy"]),
-         _pct(r["chance"]), f"{100 * r['parsed']:.0f}%", _fmt(r.get("percentile"), True))
+        (r["mode"], r["category"], r["language"], r["questions"],
+         _ci(r, "accuracy", scale=100, unit="%"), _pct(r["chance"]), f"{100 * r['parsed']:.0f}%",
+         _ci(r, "percentile", unit="%"))
         for r in rec.by.get("mode", "category", "language")
     ]  # fmt: skip
     by_options = rec.by.get("mode", "n_options")
@@ -311,7 +461,8 @@ def _rounds_plot(d: ReportData) -> str:
         series, plot_id="rounds-plot", title="Fidelity and render rate per correction round",
         xlabel="correction round", ylabel="%", dashed=("render rate",), bold=("fidelity: all",),
     )  # fmt: skip
-    rows = [(r["round"], r["drawings"], _pct(r["rate"]), _fmt(r.get("fidelity"), True))
+    rows = [(r["round"], r["drawings"], _ci(r, "rate", scale=100, unit="%"),
+             _ci(r, "fidelity", unit="%"))
             for r in overall]  # fmt: skip
     return plot + table(["round", "drawings", "render rate", "fidelity"], rows, cls="rounds")
 
@@ -330,7 +481,8 @@ def _parametric(d: ReportData) -> str:
         langs.append(str(lang))
         parametric.append(div.get(("parametric", lang)))
         repeated.append(div.get(("draw", lang)))
-        rows.append((lang, r["variants"], _pct(r["rate"]), f"{r['parameters']:.1f}",
+        rows.append((lang, r["variants"], _ci(r, "rate", scale=100, unit="%"),
+                     f"{r['parameters']:.1f}",
                      _fmt(parametric[-1]), _fmt(repeated[-1])))  # fmt: skip
     plot = ""
     if any(v is not None for v in parametric + repeated):
@@ -430,6 +582,12 @@ def _cell_html(d: ReportData, r: Drawing, view_id: str, reference: str | None) -
     else:
         img = f'<a href="#{view_id}"><div class="noimg">{esc(status)}</div></a>'
     badge = f'<span class="badge b-{esc(status)}"{reason}>{esc(status)}</span> '
+    flag = ' data-flagged="text"' if r.names_concept else ""
+    if r.names_concept:
+        badge += (
+            f'<span class="badge b-text" title="OCR read: {esc(first_line(r.ocr_text or "", 200))}">'
+            "writes the concept</span> "
+        )
     caption = f"{badge}{esc(label)}{esc(fid_txt)}"
     # the full view says "fidelity" in full (the grid's "fid" marks one number per drawing)
     heading = f"{badge}{esc(label)}{esc(fid_txt.replace(' fid ', ' fidelity '))}"
@@ -437,7 +595,7 @@ def _cell_html(d: ReportData, r: Drawing, view_id: str, reference: str | None) -
         f'<p class="note">{esc(first_line(r.reason, 300))}</p>' if r.status is not Status.OK else ""
     )
     return (
-        f'<figure class="cell" data-status="{esc(status)}" data-key="{esc(r.key)}">'
+        f'<figure class="cell" data-status="{esc(status)}" data-key="{esc(r.key)}"{flag}>'
         f'<div class="view" id="{view_id}">{img}'
         f'<div class="extra"><a class="close" href="#drawings" title="close">×</a>'
         f"<p><b>{esc(r.description)}</b><br>{heading}</p>{why}{ref}{code}</div></div>"

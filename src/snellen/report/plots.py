@@ -136,3 +136,32 @@ def line_chart(
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     return _svg(fig, plot_id, title)
+
+
+def interval_chart(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    *,
+    plot_id: str,
+    title: str,
+    ylabel: str,
+) -> str:
+    """One bar per label with its (asymmetric) confidence interval as an error bar; a label
+    without a value gets no bar."""
+    fig, ax = _figure(max(4.0, 1.5 + 0.9 * len(labels)), 3.0)
+    for i, (v, lo, hi) in enumerate(zip(values, lows, highs, strict=True)):
+        if v is None:
+            continue
+        ax.bar([i], [v], 0.6, color=_COLOURS[i % len(_COLOURS)])
+        if lo is not None and hi is not None:
+            ax.errorbar([i], [v], yerr=[[max(0.0, v - lo)], [max(0.0, hi - v)]], fmt="none",
+                        ecolor="#1d232a", capsize=4, lw=1.2)  # fmt: skip
+    crowded = len(labels) > 4 or max((len(x) for x in labels), default=0) > 14
+    ax.set_xticks(range(len(labels)), labels, rotation=20 if crowded else 0,
+                  ha="right" if crowded else "center")  # fmt: skip
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title, fontsize=9)
+    return _svg(fig, plot_id, title)

@@ -4,8 +4,16 @@
 ``hf-clip:ID_OR_PATH``             CLIP / SigLIP through transformers
 ``open-clip:ARCH:PRETRAINED``      open_clip (a tag, or a weights file; ARCH may be a
                                    model config JSON)
+``siglip:ID_OR_PATH``               SigLIP through transformers (sigmoid scoring)
+``siglip:ARCH:TAG``                SigLIP through open_clip (``ViT-B-16-SigLIP:webli``)
+``siglip2:ID_OR_PATH``             SigLIP 2 through transformers
+``siglip2:ARCH:TAG``               SigLIP 2 through open_clip
+``dinov2:ID_OR_PATH``              DINOv2 image embeddings (image-to-image only)
 ``snellen-shapes[:PATH]``          the small CLIP snellen trains itself (shipped)
 =================================  ===================================================
+
+A scorer whose ``image_only`` is True (DINOv2) embeds images only: it scores a drawing
+against a reference image, not against a description.
 
 >>> from snellen.score import load_scorer
 >>> scorer = load_scorer("snellen-shapes")
@@ -73,6 +81,21 @@ def _shapes(arg: str | None, **kw: Any) -> Scorer:
     return ShapesScorer(arg or None, **kw)
 
 
+register(
+    "siglip",
+    "snellen.score.siglip:load_siglip_1",
+    "SigLIP: siglip:HUB_ID or siglip:LOCAL_DIR (transformers), siglip:ARCH:TAG (open_clip)",
+)
+register(
+    "siglip2",
+    "snellen.score.siglip:load_siglip_2",
+    "SigLIP 2: siglip2:HUB_ID or siglip2:LOCAL_DIR (transformers), siglip2:ARCH:TAG (open_clip)",
+)
+register(
+    "dinov2",
+    "snellen.score.dino:load_dinov2",
+    "DINOv2 image embeddings (image-to-image similarity only): dinov2:HUB_ID or dinov2:LOCAL_DIR",
+)
 register("hf-clip", _hf, "CLIP or SigLIP through transformers: hf-clip:HUB_ID or hf-clip:LOCAL_DIR")
 register(
     "open-clip", _open_clip,

@@ -87,3 +87,22 @@ for _w in (
     ReleasedWeights("CLIP ViT-L/14@336px", "ViT-L-14-336", "OpenAI on the hub", hub_id="openai/clip-vit-large-patch14-336"),
 ):  # fmt: skip
     register_released(_w)
+
+# SigLIP, SigLIP 2 and DINOv2 as their publishers released them on the hub
+_HUB_FAMILIES = {
+    "SigLIP": ("google/siglip-", ("base-patch16-224", "base-patch16-256", "base-patch16-384",
+               "base-patch16-512", "large-patch16-256", "large-patch16-384",
+               "so400m-patch14-224", "so400m-patch14-384")),
+    "SigLIP 2": ("google/siglip2-", ("base-patch16-224", "base-patch16-256", "base-patch16-384",
+                 "base-patch16-512", "large-patch16-256", "large-patch16-384",
+                 "large-patch16-512", "so400m-patch14-224", "so400m-patch14-384",
+                 "so400m-patch16-256", "so400m-patch16-384", "so400m-patch16-512",
+                 "giant-opt-patch16-256", "giant-opt-patch16-384")),
+    "DINOv2": ("facebook/dinov2-", ("small", "base", "large", "giant")),
+}  # fmt: skip
+for _family, (_prefix, _sizes) in _HUB_FAMILIES.items():
+    for _size in _sizes:
+        register_released(
+            ReleasedWeights(f"{_family} {_size}", _prefix + _size, "the publisher on the hub",
+                            hub_id=_prefix + _size)
+        )  # fmt: skip

@@ -296,6 +296,22 @@ class Run:
             by_kind.setdefault(record.kind, []).append((record.record_key(), _stored_row(record)))
         return sum(self.put_many(kind, items) for kind, items in by_kind.items())
 
+    def update_records(self, records: Iterable[Record]) -> int:
+        """Rewrite stored records in place (a step that adds columns to records another step
+        wrote, such as the OCR reading of a drawing), in one transaction, keeping their
+        order; returns how many were found and rewritten."""
+        rows = [(canonical_json(dict(_stored_row(r))), r.kind, r.record_key()) for r in records]
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = conn.total_changes
+            conn.executemany("UPDATE records SET data = ? WHERE kind = ? AND key = ?", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return conn.total_changes - before
+
     def load_records(self, cls: type[R]) -> Iterator[R]:
         """The stored records of ``cls.kind``, as ``cls`` instances, in insertion order."""
         for row in self.records(cls.kind):
