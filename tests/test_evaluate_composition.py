@@ -169,6 +169,8 @@ def test_winoground_layout_scored_with_text_image_group_and_tags(tmp_path):
     assert r.metrics["chance"] == pytest.approx(1 / 6)
     assert set(r.breakdown["group_score_by_tag"]) == {"Object", "Relation", "Both"}
     assert r.counts["cases"] == 3
+    both = r.breakdown["preference"]["both_images_prefer_one_caption"]
+    assert both in (0.0, 1 / 3, 2 / 3, 1.0) and r.metrics["text_score"] <= 1 - both + 1e-9
     (tmp_path / "examples.jsonl").write_text('{"id": 0, "caption_0": "x"}\n')
     with pytest.raises(InputError, match=r"examples.jsonl:1: lacks caption_1"):
         build_dataset("winoground", tmp_path)
@@ -204,6 +206,12 @@ def test_official_layouts_through_the_cli_into_one_csv(tmp_path):
                  "--out", str(out), "--workers", "0"]) == 0  # fmt: skip
     assert main(["eval", "whatsup", "--dataset", "whatsup/controlled-a", "--root", str(whatsup),
                  "--out", str(out), "--workers", "0"]) == 0  # fmt: skip
+    (run,) = out.glob("whatsup__*.json")
+    confusion = json.loads(run.read_text())["breakdown"]["predicted_by_gold"]
+    for gold in ("on", "under", "left", "right"):  # each gold placement's shares sum to one
+        shares = [v for k, v in confusion.items() if k.startswith(f"{gold}->")]
+        assert sum(shares) == pytest.approx(1.0)
+        assert all(k.split("->")[1] in {"on", "under", "left", "right"} for k in confusion)
     assert main(["eval", "table", str(out), "--out", str(tmp_path / "t.csv")]) == 0
     rows = {r["task"]: r for r in csv.DictReader((tmp_path / "t.csv").open())}
     assert rows["winoground"]["metric"] == "group_score"

@@ -5,9 +5,15 @@ accuracy."""
 
 from __future__ import annotations
 
+import torch
+
 from snellen.evaluate.checkpoint import Checkpoint
 from snellen.evaluate.data import Spatial
-from snellen.evaluate.metrics_composition import bootstrap_interval, whatsup_accuracy
+from snellen.evaluate.metrics_composition import (
+    bootstrap_interval,
+    first_argmax,
+    whatsup_accuracy,
+)
 from snellen.evaluate.tasks import TaskOutput
 from snellen.score.base import Scorer
 
@@ -45,8 +51,26 @@ def evaluate(
     ((lo, hi),) = bootstrap_interval([res.correct])
     breakdown = {"per_preposition": res.per_group,
                  "ci95": {"accuracy_low": lo, "accuracy_high": hi}}  # fmt: skip
+    if sets:
+        breakdown["predicted_by_gold"] = _confusion(dataset, kept, scores)
     counts = {"cases": len(kept), "skipped": len(images.skipped)}
     counts.update({f"preposition:{g}": c for g, c in res.counts.items()})
     if sets:
         counts["sets"] = len({dataset.set_key[i] for i in kept})
     return TaskOutput(metrics, breakdown, counts, images.skipped, [])
+
+
+def _confusion(dataset: Spatial, kept: list[int], scores: list[torch.Tensor]) -> dict[str, float]:
+    """``GOLD->PREDICTED``: the share of each gold placement's cases whose chosen caption is
+    the true caption of that placement in the same set (the reference's ``prep_counts``,
+    read off the set instead of the caption's words)."""
+    options = dataset.options(0)
+    slot_of = {(dataset.set_key[i], options[i][dataset.answer[i]]): dataset.slot[i] for i in kept}
+    counts: dict[tuple[str, str], int] = {}
+    totals: dict[str, int] = {}
+    for r, i in enumerate(kept):
+        chosen = options[i][first_argmax(scores[r])]
+        pred = slot_of.get((dataset.set_key[i], chosen), "?")
+        counts[(dataset.slot[i], pred)] = counts.get((dataset.slot[i], pred), 0) + 1
+        totals[dataset.slot[i]] = totals.get(dataset.slot[i], 0) + 1
+    return {f"{g}->{p}": c / totals[g] for (g, p), c in sorted(counts.items())}

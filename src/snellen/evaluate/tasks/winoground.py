@@ -53,6 +53,15 @@ def evaluate(
             for end, b in (("low", lo), ("high", hi))
         },  # fmt: skip
     }
+    # Why a score falls below chance: when both images prefer the same caption (a caption
+    # the model likes whatever the picture) the text score cannot be right, and likewise
+    # for the image score; with no such preference each happens half the time.
+    same_caption = ((sims[:, 0, 0] > sims[:, 1, 0]) == (sims[:, 0, 1] > sims[:, 1, 1])).double()
+    same_image = ((sims[:, 0, 0] > sims[:, 0, 1]) == (sims[:, 1, 0] > sims[:, 1, 1])).double()
+    breakdown["preference"] = {
+        "both_images_prefer_one_caption": float(same_caption.mean()),
+        "both_captions_prefer_one_image": float(same_image.mean()),
+    }
     counts = {"cases": n, "images": len(images.kept), "skipped": len(images.skipped),
               "skipped_cases": len(dataset) - n}  # fmt: skip
     for name, values in dataset.tags.items():
