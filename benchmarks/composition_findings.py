@@ -84,6 +84,30 @@ def main() -> None:
                 fmt([r.breakdown[f"{s}_by_tag"].get(tag, 0.0) for r in rs]) for s in WINOGROUND
             ))  # fmt: skip
         print(f"| {tag} | " + " | ".join(cells) + " |")
+    print("\nWhy below chance, and what the model tells apart (mean ± sd over seeds, %):\n")
+    print(
+        "| model | vad-winoground: both images prefer one caption | both captions prefer one "
+        "image | vad-whatsup: placement on the right axis | right placement, given the axis |"
+    )
+    print("|---|---|---|---|---|")
+    axis = {"left": "h", "right": "h", "above": "v", "below": "v"}
+    for m in models:
+        wino = runs[("vad-winoground", m, "winoground")]
+        spatial = runs[("vad-whatsup", m, "whatsup")]
+        on_axis, right_given_axis = [], []
+        for r in spatial:
+            conf = r.breakdown["predicted_by_gold"]
+            golds = {k.split("->")[0] for k in conf}
+            same = [sum(v for k, v in conf.items() if k.startswith(f"{g}->")
+                        and axis.get(k.split("->")[1]) == axis[g]) for g in golds]  # fmt: skip
+            right = [conf.get(f"{g}->{g}", 0.0) for g in golds]
+            on_axis.append(statistics.fmean(same))
+            right_given_axis.append(statistics.fmean(right) / max(1e-9, statistics.fmean(same)))
+        print(f"| {labels[m]} | "
+              + fmt([r.breakdown["preference"]["both_images_prefer_one_caption"] for r in wino])
+              + " | "
+              + fmt([r.breakdown["preference"]["both_captions_prefer_one_image"] for r in wino])
+              + f" | {fmt(on_axis)} | {fmt(right_given_axis)} |")  # fmt: skip
 
 
 if __name__ == "__main__":
