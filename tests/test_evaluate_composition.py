@@ -171,6 +171,8 @@ def test_winoground_layout_scored_with_text_image_group_and_tags(tmp_path):
     assert r.counts["cases"] == 3
     both = r.breakdown["preference"]["both_images_prefer_one_caption"]
     assert both in (0.0, 1 / 3, 2 / 3, 1.0) and r.metrics["text_score"] <= 1 - both + 1e-9
+    make_winoground(tmp_path / "repo" / "data", n=2)  # the dataset repository's own layout
+    assert len(build_dataset("winoground", tmp_path / "repo")) == 2
     (tmp_path / "examples.jsonl").write_text('{"id": 0, "caption_0": "x"}\n')
     with pytest.raises(InputError, match=r"examples.jsonl:1: lacks caption_1"):
         build_dataset("winoground", tmp_path)
