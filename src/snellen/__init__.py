@@ -54,6 +54,7 @@ _API = {
     "evaluate": "snellen.evaluate",  # snellen eval
     "build_eval_dataset": "snellen.evaluate",  # the datasets of snellen eval
     "results_table": "snellen.evaluate",  # snellen eval table
+    "sweep": "snellen.evaluate",  # snellen eval TASK --model A,B --dataset X,Y
     "run_reproduce": "snellen.reproduce",  # snellen reproduce NAME
 }
 

@@ -14,15 +14,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="evaluate a CLIP: zero-shot, retrieval, ARO / SugarCrepe / VAD-ARO caption selection",
         description="Evaluate MODEL (any scorer `snellen score` takes: snellen-shapes, "
         "snellen-shapes:FILE.pt, hf-clip:ID_OR_DIR, open-clip:ARCH:TAG_OR_FILE) on TASK "
-        "(zeroshot, retrieval, aro) over DATASET and write one JSON per run. "
+        "(zeroshot, retrieval, aro, winoground, whatsup, sugarcrepe++) over DATASET and write "
+        "one JSON per run; comma-separated models and datasets sweep their product, "
+        "resumably. "
         "`snellen eval --list` lists tasks and datasets; `snellen eval table DIR` turns a "
         "directory of runs into one table (Markdown, CSV, Parquet or an HTML page).",
     )
-    p.add_argument("task", nargs="?", help="zeroshot | retrieval | aro | table")
+    p.add_argument(
+        "task", nargs="?",
+        help="zeroshot | retrieval | aro | winoground | whatsup | sugarcrepe++ | table",
+    )  # fmt: skip
     p.add_argument("directory", nargs="?", help="(table) directory of run JSON files")
     p.add_argument("--list", action="store_true", help="list tasks and datasets, then exit")
-    p.add_argument("--model", default="snellen-shapes", help="scorer (default snellen-shapes)")
-    p.add_argument("--dataset", help="dataset name (see --list)")
+    p.add_argument(
+        "--model", default="snellen-shapes",
+        help="scorer (default snellen-shapes); A,B sweeps several (with --out DIR)",
+    )  # fmt: skip
+    p.add_argument(
+        "--dataset", help="dataset name (see --list); X,Y sweeps several (with --out DIR)"
+    )
     p.add_argument("--root", help="directory of an official-format dataset")
     p.add_argument(
         "--out", help="run: FILE.json or a directory; table: FILE.md|.csv|.parquet|.html"
@@ -71,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
         return _table(args)
     if not args.task or not args.dataset:
         raise InputError("say what to run: snellen eval TASK --dataset DATASET (see --list)")
+    from snellen.evaluate.sweep import split_names
+
+    if len(split_names(args.model)) > 1 or len(split_names(args.dataset)) > 1:
+        return _sweep(args)
     from snellen.evaluate import evaluate
     from snellen.evaluate.run import result_path
 
@@ -104,6 +118,30 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         print(f"wrote {result_path(result, args.out)}")
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from snellen.errors import InputError
+    from snellen.evaluate.sweep import sweep
+
+    if not args.out:
+        raise InputError("a sweep (several --model or --dataset) writes one file per run: "
+                         "give --out DIR")  # fmt: skip
+    result = sweep(
+        args.task, args.model, args.dataset, args.out, args.root,
+        batch_size=args.batch_size, limit=args.limit, seed=args.seed, n_seeds=args.n_seeds,
+        n=args.n, split=args.split, classnames=args.classnames, workers=args.workers,
+        device=args.device, force=args.force, precision=args.precision,
+    )  # fmt: skip
+    for run in result.runs:
+        done = {"ran": "wrote", "complete": "already complete in"}.get(run.status)
+        where = f"{done} {run.path}" if done else f"FAILED: {run.error}"
+        print(f"{args.task} on {run.dataset} with {run.model}: {where}")
+    ran = sum(r.status == "ran" for r in result.runs)
+    kept = sum(r.status == "complete" for r in result.runs)
+    print(f"{ran} run, {kept} already complete, {len(result.failed)} failed "
+          f"(`snellen eval table {args.out}` gathers them)")  # fmt: skip
+    return 1 if result.failed else 0
 
 
 def _table(args: argparse.Namespace) -> int:

@@ -13,10 +13,19 @@ import sys
 import types
 from typing import Any
 
-from snellen.evaluate.data import Classification, ImageSource, Retrieval, Selection
+from snellen.evaluate.data import (
+    Classification,
+    ImagePairs,
+    ImageSource,
+    Retrieval,
+    Selection,
+    Spatial,
+    Triplets,
+)
 from snellen.evaluate.datasets import DATASETS, BuildOptions, build_dataset
 from snellen.evaluate.records import EvalResult
 from snellen.evaluate.run import TASKS, evaluate, load_results, write_result
+from snellen.evaluate.sweep import SweepResult, sweep
 from snellen.evaluate.table import results_table, write_table
 
 # the name the top-level API gives it (``snellen.build_dataset`` builds image datasets)
@@ -28,15 +37,20 @@ __all__ = [
     "BuildOptions",
     "Classification",
     "EvalResult",
+    "ImagePairs",
     "ImageSource",
     "Retrieval",
     "Selection",
+    "Spatial",
+    "SweepResult",
+    "Triplets",
     "build_dataset",
     "build_eval_dataset",
     "evaluate",
     "load_results",
     "list_eval",
     "results_table",
+    "sweep",
     "write_result",
     "write_table",
 ]

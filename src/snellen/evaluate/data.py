@@ -120,7 +120,73 @@ class Selection:
         )  # fmt: skip
 
 
-Dataset = Classification | Retrieval | Selection
+@dataclass
+class Spatial(Selection):
+    """What's Up (Kamath et al., 2023): image-caption selection where the true caption is
+    the first candidate and the others move the objects to another placement. The controlled
+    sets photograph each object pair in four placements: ``set_key[i]`` names case i's
+    object pair (the four pictures that share it) and ``slot[i]`` its placement
+    (``left``, ``right``, ``on``, ``under``, ``in-front``, ``behind`` ...); ``pairs`` are the
+    placements that form a pair (left/right, on/under). Empty for the QA sets, which have
+    no sets."""
+
+    set_key: list[str] = field(default_factory=list)
+    slot: list[str] = field(default_factory=list)
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def take(self, n: int) -> Spatial:
+        return Spatial(
+            self.images[:n], self.candidates[:n], self.answer[:n], self.group[:n], self.metric,
+            self.min_count, self.drop_groups, self.chance, None, self.info,
+            self.set_key[:n], self.slot[:n], self.pairs,
+        )  # fmt: skip
+
+
+@dataclass
+class ImagePairs:
+    """Two images and two captions per case, caption c describing image c (Winoground,
+    ColorSwap): ``images[2 * k + c]`` is case k's image c and ``captions[k][c]`` its caption.
+    ``tags`` maps a breakdown's name (``tag``, ``collapsed_tag`` ...) to each case's value;
+    ``ids`` are the cases' own ids."""
+
+    images: list[ImageSource]
+    captions: list[list[str]]
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+    info: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+    def take(self, n: int) -> ImagePairs:
+        return ImagePairs(
+            self.images[: 2 * n], self.captions[:n],
+            {k: v[:n] for k, v in self.tags.items()}, self.ids[:n], self.info,
+        )  # fmt: skip
+
+
+@dataclass
+class Triplets:
+    """SugarCrepe++ (Dumpala et al., 2024): one image, two captions that describe it in
+    different words (``positives[i]``) and one hard negative with the words of the first
+    (``negatives[i]``); ``group[i]`` is the subset."""
+
+    images: list[ImageSource]
+    positives: list[list[str]]
+    negatives: list[str]
+    group: list[str]
+    info: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def take(self, n: int) -> Triplets:
+        return Triplets(
+            self.images[:n], self.positives[:n], self.negatives[:n], self.group[:n], self.info
+        )
+
+
+Dataset = Classification | Retrieval | Selection | ImagePairs | Triplets
 
 
 def require_file(path: Path, what: str, fix: str) -> Path:

@@ -18,7 +18,15 @@ from typing import Any
 from snellen.errors import InputError
 from snellen.evaluate.anchors import anchors_for
 from snellen.evaluate.checkpoint import checkpoint_for
-from snellen.evaluate.data import Classification, Dataset, Retrieval, Selection
+from snellen.evaluate.data import (
+    Classification,
+    Dataset,
+    ImagePairs,
+    Retrieval,
+    Selection,
+    Spatial,
+    Triplets,
+)
 from snellen.evaluate.datasets import DATASETS, build_dataset
 from snellen.evaluate.records import EvalResult
 from snellen.records import ScorerLabels
@@ -55,6 +63,24 @@ TASKS.register(
     TaskEntry("snellen.evaluate.tasks.aro:evaluate", Selection),
     help="image-caption selection (ARO, SugarCrepe): the true caption against false ones",
     aliases=("image_caption_selection",),
+)
+# the compositionality benchmarks that score more than one caption per image
+TASKS.register(
+    "winoground",
+    TaskEntry("snellen.evaluate.tasks.winoground:evaluate", ImagePairs),
+    help="two images x two captions (Winoground, ColorSwap): text, image and group scores",
+    aliases=("image_pair_matching",),
+)
+TASKS.register(
+    "whatsup",
+    TaskEntry("snellen.evaluate.tasks.whatsup:evaluate", Spatial),
+    help="spatial prepositions (What's Up): individual, pair and set accuracy",
+)
+TASKS.register(
+    "sugarcrepe++",
+    TaskEntry("snellen.evaluate.tasks.triplet:evaluate", Triplets),
+    help="two true captions and a hard negative (SugarCrepe++): ITT and TOT scores",
+    aliases=("triplet",),
 )
 
 DEFAULT_SEEDS = 5

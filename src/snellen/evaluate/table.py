@@ -7,11 +7,26 @@ from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
+from snellen.evaluate.records import EvalResult
 from snellen.evaluate.run import load_results
 
 
+def headline_chance(r: EvalResult) -> float | None:
+    """Chance for the run's headline metric: its own ``METRIC_chance`` when the task states
+    one (Winoground's text and image scores differ from its group score), else the run's
+    ``chance``, else one over the classes of a zero-shot run."""
+    name, _ = r.main_metric()
+    for key in (f"{name}_chance", "chance"):
+        if r.metrics.get(key) is not None:
+            return r.metrics[key]
+    if name == "acc1" and r.counts.get("classes"):
+        return 1 / r.counts["classes"]
+    return None
+
+
 def results_table(path: str | Path) -> Any:
-    """A pandas DataFrame, one row per run: task, dataset, model, the headline metric, every
+    """A pandas DataFrame, one row per run, any mix of tasks: task, dataset, model, the
+    headline metric with its chance and its 95% interval where the run has one, every
     metric as a column, counts, seeds, seconds, and the published value when the run is
     comparable with it, else why it is not."""
     import pandas as pd
@@ -20,12 +35,17 @@ def results_table(path: str | Path) -> Any:
     for r in load_results(path):
         name, value = r.main_metric()
         because = r.why_not_comparable()
+        ci = r.breakdown.get("ci95", {})
         row: dict[str, Any] = {
             "task": r.task,
             "dataset": r.dataset,
             "model": r.model,
+            "seed": r.seed,
             "metric": name,
             "value": value,
+            "chance": headline_chance(r),
+            "ci95_low": ci.get(f"{name}_low"),
+            "ci95_high": ci.get(f"{name}_high"),
             "published": r.published[0].value if r.published and not because else None,
             "comparable": not because,
             "not_comparable_because": "; ".join(because),

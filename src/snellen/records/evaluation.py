@@ -90,8 +90,12 @@ class EvalResult(Record):
 
     def main_metric(self) -> tuple[str, float | None]:
         """The headline number of the run: macro accuracy where the benchmark reports it, else
-        accuracy, top-1 accuracy, or text-to-image recall@1."""
-        for name in ("macro_accuracy", "accuracy", "acc1", "image_retrieval_recall@1"):
+        accuracy, top-1 accuracy, text-to-image recall@1, Winoground's group score or
+        SugarCrepe++'s image-text score."""
+        for name in (
+            "macro_accuracy", "accuracy", "acc1", "image_retrieval_recall@1", "group_score",
+            "itt_accuracy",
+        ):  # fmt: skip
             if name in self.metrics:
                 return name, self.metrics[name]
         return "", None

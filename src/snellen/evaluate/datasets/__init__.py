@@ -27,9 +27,21 @@ def build_dataset(name: str, root: str | Path | None = None, **options: object) 
 
 
 def _register_all() -> None:
-    from snellen.evaluate.datasets import aro, folders, karpathy, sugarcrepe, vad
+    from snellen.evaluate.datasets import (
+        aro,
+        folders,
+        karpathy,
+        sugarcrepe,
+        sugarcrepe_pp,
+        vad,
+        vad_composition,
+        whatsup,
+        winoground,
+    )
 
     for module in (vad, aro, sugarcrepe, karpathy, folders):
+        module.register()
+    for module in (vad_composition, winoground, whatsup, sugarcrepe_pp):
         module.register()
 
 
