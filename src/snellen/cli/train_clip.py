@@ -55,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default {d['eval_gallery']})",
     )  # fmt: skip
     p.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    p.add_argument(
+        "--augment", type=float,
+        help="share of training pairs augmented: scale, position, resolution, JPEG, "
+        "background (default 0)",
+    )  # fmt: skip
     n = p.add_argument_group(
         "NegCLIP fine-tuning",
         "--negclip fine-tunes --init MODEL (snellen-shapes[:FILE], open-clip:ARCH:WEIGHTS, "
@@ -105,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
     fields = (
         "source", "n_train", "n_eval", "seed", "eval_seed", "image_size", "batch_size",
-        "epochs", "lr", "hard_negatives", "eval_gallery", "threads", "max_minutes",
+        "epochs", "lr", "hard_negatives", "eval_gallery", "threads", "max_minutes", "augment",
     )  # fmt: skip
     given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
     cfg = TrainConfig(**given)

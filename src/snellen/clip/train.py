@@ -42,6 +42,9 @@ class TrainConfig:
     # a wall-clock budget for the whole run (data, training, evaluation): the learning rate
     # anneals by whichever of steps or time runs out first
     max_minutes: float | None = None
+    # the share of training pairs augmented (scale, position, resolution, JPEG, background;
+    # see snellen.clip.augment); evaluation pairs never are
+    augment: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,7 +208,7 @@ def train_clip(
     say = log or (lambda _msg: None)
     size = cfg.image_size
     if cfg.source == "shapes":
-        train = load_pairs("shapes", cfg.n_train, cfg.seed, size, "train")
+        train = load_pairs("shapes", cfg.n_train, cfg.seed, size, "train", cfg.augment)
         heldout = load_pairs("shapes", cfg.n_eval, cfg.eval_seed, size, "heldout")
         seen = load_pairs("shapes", cfg.n_eval, cfg.eval_seed, size, "train")
     else:
