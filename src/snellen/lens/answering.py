@@ -141,13 +141,16 @@ class Reasoner:
 
     def closed(
         self, method: str, p: Prompter, items: Sequence[LensItem], with_texts: bool,
-        candidates: Sequence[str],
+        candidates: Mapping[str, Sequence[str]],
     ) -> list[LensAnswer]:  # fmt: skip
         """``method-closed``: each item's answer is the candidate with the highest
-        log-likelihood as the reply to the same prompt. Stored per item as it goes; a rerun
-        ranks only the items not stored yet."""
+        log-likelihood as the reply to the same prompt. ``candidates`` maps a question type
+        to its answers (the ``""`` entry serves types it does not know). Stored per item as
+        it goes; a rerun ranks only the items not stored yet."""
         name = f"{method}-closed"
-        setting = self.setting(name, p, with_texts, list(candidates))
+        setting = self.setting(
+            name, p, with_texts, sorted((k, list(v)) for k, v in candidates.items())
+        )
         done = {a.item: a for a in self.run.load_records(LensAnswer)
                 if a.setting == setting and a.method == name}  # fmt: skip
         prompts = self.prompts(p, items, with_texts)
@@ -163,9 +166,10 @@ class Reasoner:
         for i in todo:
             it = items[i]
             t0 = time.perf_counter()
-            scores = self.llm.rank(requests[i], candidates)
-            best = max(range(len(candidates)), key=lambda k: scores[k])
-            pred = candidates[best]
+            options = list(candidates.get(it.question_type) or candidates[""])
+            scores = self.llm.rank(requests[i], options)
+            best = max(range(len(options)), key=lambda k: scores[k])
+            pred = options[best]
             batch.append(LensAnswer(it.id, name, setting, pred, item_score(self.task, it, pred),
                                     float(scores[best]), prompts[i], "", time.perf_counter() - t0))  # fmt: skip
             if len(batch) >= 25:

@@ -76,10 +76,16 @@ def _number(reply_words: list[str]) -> str | None:
     return None
 
 
+# colour words looked for in a reply to a colour question, besides the dataset's answers
+COLOUR_WORDS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black",
+                "white", "gray", "grey", "cyan", "violet", "magenta", "beige", "gold", "silver")  # fmt: skip
+
+
 def extract_answer(reply: str, question: str, vocabulary: Sequence[str] = ()) -> str:
     """The answer a reply states, by rule: yes/no for a yes/no question, the first number for
-    "how many", else the first answer of ``vocabulary`` (the dataset's answers) that the reply
-    names and the question does not, else the open answer (:func:`clean_reply`)."""
+    "how many", else the first answer of ``vocabulary`` (the dataset's answers; for a colour
+    question also the common colour words) that the reply names and the question does not,
+    else the open answer (:func:`clean_reply`)."""
     short = clean_reply(reply)
     words = _words(reply)
     if not words:
@@ -92,7 +98,10 @@ def extract_answer(reply: str, question: str, vocabulary: Sequence[str] = ()) ->
     asked = set(_words(question))
     text = " " + " ".join(words) + " "
     best: tuple[int, int, str] | None = None
-    for answer in vocabulary:
+    candidates = list(vocabulary)
+    if re.search(r"\bcolou?r", q):
+        candidates += [c for c in COLOUR_WORDS if c not in candidates]
+    for answer in candidates:
         norm = normalize_answer(answer)
         if not norm or norm in ("yes", "no") or set(norm.split()) <= asked:
             continue

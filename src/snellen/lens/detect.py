@@ -69,7 +69,8 @@ class Detection:
         return f"at the {row} {col}"
 
     def phrase(self) -> str:
-        return f"a {self.colour} {self.shape} {self.place}"
+        article = "an" if self.colour[0] in "aeiou" else "a"
+        return f"{article} {self.colour} {self.shape} {self.place}"
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:

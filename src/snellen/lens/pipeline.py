@@ -169,6 +169,22 @@ def answer_vocabulary(
     return sorted({a for it in pool for a in it.answers} | {it.label for it in pool})
 
 
+def closed_candidates(
+    vocabulary: Sequence[str], train: Sequence[LensItem], items: Sequence[LensItem]
+) -> dict[str, list[str]]:
+    """The candidates a closed answer is chosen from: per question type, the answers the
+    annotations give that type (train split, else the evaluated one), so a colour question
+    ranks colours and a count question numbers, as an answer-type-aware VQA head does; the
+    whole vocabulary (key ``""``) for a type with fewer than two answers."""
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for it in train or items:
+        if it.question_type:
+            by_type[it.question_type].update(it.answers)
+    out = {q: sorted(a) for q, a in by_type.items() if len(a) >= 2}
+    out[""] = list(vocabulary)
+    return out
+
+
 def run_lens(
     task: str, dataset: str, *, root: str | None = None, out: str = "lens-run",
     vision: str | None = None, captioner: str | None = None, model: str | None = None,
@@ -292,16 +308,18 @@ def _answers(
     if reasoner is not None:
         answers.update(reasoner.ask("lens", inp.prompter, inp.items, True))
         if cfg.answers == "closed":
+            candidates = closed_candidates(reasoner.vocabulary, inp.train, inp.items)
             answers["lens-closed"] = reasoner.closed(
-                "lens", inp.prompter, inp.items, True, reasoner.vocabulary
+                "lens", inp.prompter, inp.items, True, candidates
             )
         if "blind" in cfg.baselines:
             blind = blind_prompter()
             answers.update(reasoner.ask("blind", blind, inp.items, False))
             if cfg.answers == "closed":
                 answers["blind-closed"] = reasoner.closed(
-                    "blind", blind, inp.items, False, reasoner.vocabulary
-                )
+                    "blind", blind, inp.items, False,
+                    closed_candidates(reasoner.vocabulary, inp.train, inp.items),
+                )  # fmt: skip
     if "vision" in cfg.baselines:
         answers["vision"] = vision_baseline(cfg.task, inp.ds, inp.items, inp.train, inp.scorer,
                                             Path(cfg.out) / "embeddings")  # fmt: skip
@@ -328,6 +346,7 @@ def _report(cfg: LensConfig, inp: _Inputs, answers: dict[str, list[LensAnswer]],
         llm=llm.describe() if hasattr(llm, "describe") else str(llm),
         shot_items=[s.id for s in inp.shot_items], timing=asdict(timing), labels=inp.notes,
         vision_labels=getattr(inp.scorer, "labels", {}), comparisons=comparisons,
+        items=list(inp.items), answers=answers,
     )  # fmt: skip
 
 

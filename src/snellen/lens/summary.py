@@ -99,6 +99,10 @@ class LensReport:
     labels: list[str]
     vision_labels: dict[str, Any]
     comparisons: list[Comparison] = field(default_factory=list)
+    # the answers behind the numbers, per method in the order of ``items`` (not written to
+    # metrics.json: the run's records hold them)
+    items: list[LensItem] = field(default_factory=list, repr=False, compare=False)
+    answers: dict[str, list[LensAnswer]] = field(default_factory=dict, repr=False, compare=False)
 
     def accuracy(self, method: str) -> float:
         return self.methods[method].accuracy
