@@ -197,8 +197,13 @@ class LlamaCppChat(ChatModel):
                     if a != b:
                         break
                     keep += 1
+            # The prompt's last token is always evaluated on its own: a one-token batch takes
+            # other kernels than a long one, so its logits would otherwise depend on how
+            # much of the prompt the previous request left evaluated.
             self.llama.n_tokens = keep
-            self.llama.eval(prompt[keep:])
+            if keep < len(prompt) - 1:
+                self.llama.eval(prompt[keep:-1])
+            self.llama.eval(prompt[-1:])
             first = self._last_logprobs()
             base = len(prompt)
             scores = []
