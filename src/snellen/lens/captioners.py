@@ -217,20 +217,6 @@ def _retrieval(arg: str | None, **kw: Any) -> Captioner:
     )  # fmt: skip
 
 
-def _detections(arg: str | None, **kw: Any) -> Captioner:
-    from snellen.lens.detect import DetectionCaptioner
-    from snellen.lens.vocab import shape_names
-
-    scorer = kw.get("scorer")
-    if arg or scorer is None:
-        from snellen.score import load_scorer
-
-        scorer = load_scorer(arg or "snellen-shapes", device=kw.get("device"))
-    vocab = kw.get("vocab")
-    names = [t for t in (vocab.tags if vocab is not None else shape_names()) if t]
-    return DetectionCaptioner(scorer, names)
-
-
 CAPTIONERS: Registry[Any] = Registry("captioner")
 CAPTIONERS.register("hf", _hf, help="transformers image-to-text model: hf:ID_OR_PATH")
 CAPTIONERS.register(
@@ -238,7 +224,7 @@ CAPTIONERS.register(
     help="caption RETRIEVAL from a VAD shapes caption bank: shapes-retrieval[:SCORER]",
 )  # fmt: skip
 CAPTIONERS.register(
-    "detections", _detections,
+    "detections", "snellen.lens.detect:detection_captioner",
     help="captions COMPOSED from detections (regions, colour, count, place): detections[:SCORER]",
 )  # fmt: skip
 

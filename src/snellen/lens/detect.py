@@ -210,3 +210,18 @@ class DetectionCaptioner(Captioner):
         lines.append(f"{words} shape{'s' * (count > 1)} in all")
         score = float(np.mean([d.shape_score for d in found]))
         return Captions(beam, (beam, *lines)[:n], score)
+
+
+def detection_captioner(arg: str | None, **kw: Any) -> Captioner:
+    """``detections[:SCORER]``: the scorer LENS already loaded (``scorer=``) unless one is
+    named; shapes from the run's vocabulary (``vocab=``), else snellen's shape names."""
+    from snellen.lens.vocab import shape_names
+
+    scorer = kw.get("scorer")
+    if arg or scorer is None:
+        from snellen.score import load_scorer
+
+        scorer = load_scorer(arg or "snellen-shapes", device=kw.get("device"))
+    vocab = kw.get("vocab")
+    names = [t for t in (vocab.tags if vocab is not None else shape_names()) if t]
+    return DetectionCaptioner(scorer, names)
