@@ -166,9 +166,9 @@ def summarize(
     if task == "binary":
         auc = BinaryAUC()
         auc.update([a.confidence for a in answers], [int(it.label) for it in items])
-        result = dict(auc.compute())
-        return MethodScore(float(result.pop("accuracy")), int(result.pop("n")), interval,
-                           details=result)  # fmt: skip
+        binary: dict[str, Any] = dict(auc.compute())
+        return MethodScore(float(binary.pop("accuracy")), int(binary.pop("n")), interval,
+                           details=binary)  # fmt: skip
     per: dict[str, list[float]] = defaultdict(list)
     for it, a in zip(items, answers, strict=True):
         per[it.label].append(a.score)
