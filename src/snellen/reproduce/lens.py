@@ -88,7 +88,7 @@ def weak_vision(out: Path, strong: str) -> str:
 
 
 def _lens(out: Path, root: Path, vision: str, llm: Any, baselines: tuple[str, ...],
-          progress: bool) -> Any:  # fmt: skip
+          progress: bool, limit: int | None = None) -> Any:  # fmt: skip
     from snellen.lens import Vocabulary, run_lens
     from snellen.lens.vocab import shape_names
 
@@ -99,7 +99,7 @@ def _lens(out: Path, root: Path, vision: str, llm: Any, baselines: tuple[str, ..
     return run_lens(
         "vqa", "vqav2", root=str(root), out=str(out), vision=vision, captioner="detections",
         llm=llm, baselines=baselines, answers=READING, threads=1, progress=progress,
-        report=True, vocab=str(vocab), shots=SHOTS,
+        report=True, vocab=str(vocab), shots=SHOTS, limit=limit,
     )  # fmt: skip
 
 
@@ -227,7 +227,9 @@ def run(options: ReproduceOptions) -> Finding:
     try:
         strong = _lens(out / "strong", root, vision, llm, ("vision", "blind", "majority"),
                        options.progress)  # fmt: skip
-        weak = _lens(out / "weak", root, weak_vision(out, vision), llm, (), options.progress)
+        weak_n = min(questions, int(options.extra.get("weak", preset.weak)))
+        weak = _lens(out / "weak", root, weak_vision(out, vision), llm, (), options.progress,
+                     limit=weak_n)  # fmt: skip
     finally:
         llm.close()
     from snellen.lens.summary import compare
@@ -237,7 +239,7 @@ def run(options: ReproduceOptions) -> Finding:
         if c.method == f"lens-{READING}" and c.baseline in (f"blind-{READING}", "majority"):
             diffs[f"{c.method} - {c.baseline}"] = ((c.difference, *c.interval), c.per_question_type)
     key = f"lens-{READING}"
-    sw = compare(strong.items, strong.answers[key], weak.answers[key])
+    sw = compare(strong.items[:weak_n], strong.answers[key][:weak_n], weak.answers[key])
     diffs["strong - weak vision"] = ((sw.difference, *sw.interval), sw.per_question_type)
     verdict, reason = decide(diffs)
     rows = _rows(strong, "strong vision") + _rows(weak, "weak vision")
@@ -245,13 +247,15 @@ def run(options: ReproduceOptions) -> Finding:
         rows += _comparison_rows(name, overall, per)
     notes = [preset.note, *strong.labels,
              f"reasoner {model}; vision {vision} (strong) vs the same architecture at random "
-             "initialisation (weak); captions composed from detections",
+             f"initialisation (weak, on the first {weak_n} questions); captions composed "
+             "from detections",
              f"timing (strong run): {strong.timing}"]  # fmt: skip
     return Finding(
         name="lens", claim=CLAIM, paper=PAPER, preset=options.preset, verdict=verdict,
         reason=reason, seconds=time.perf_counter() - start, rows=rows,
         command=f"snellen reproduce lens --preset {options.preset}",
         config={"questions": questions, "train": train, "model": model, "vision": vision,
+                "weak_vision_questions": weak_n,
                 "reading": READING, "captioner": "detections", "bootstrap": 1000},
         figures=_figure(out, strong, weak), notes=notes,
     )  # fmt: skip
