@@ -40,22 +40,27 @@ SHOTS = 4
 
 @dataclass(frozen=True)
 class Preset:
+    """``weak``: how many of the questions the weak-vision run answers (paired with the
+    strong run's answers to the same questions)."""
+
     questions: int
     train: int
     model: str
     vision: str
     note: str
+    weak: int
 
 
 PRESETS = {
-    "quick": Preset(40, 60, "smollm2", "snellen-shapes", "a smoke run: intervals are wide"),
-    "cpu": Preset(300, 200, "smollm2", "snellen-shapes", "the 300-question run"),
+    "quick": Preset(40, 60, "smollm2", "snellen-shapes", "a smoke run: intervals are wide", 40),
+    "cpu": Preset(300, 200, "smollm2", "snellen-shapes", "the 300-question run", 100),
     "gpu": Preset(
         1000,
         400,
         "hf:HuggingFaceTB/SmolLM2-1.7B-Instruct",
         "snellen-shapes",
         "a 1.7B reasoner by hub id (needs network or a local copy)",
+        1000,
     ),  # fmt: skip
     "paper": Preset(
         3000,
@@ -63,6 +68,7 @@ PRESETS = {
         "hf:Qwen/Qwen2.5-7B-Instruct",
         "snellen-shapes",
         "a 7B reasoner by hub id (needs network or a local copy and a GPU)",
+        3000,
     ),  # fmt: skip
 }
 
@@ -227,7 +233,7 @@ def run(options: ReproduceOptions) -> Finding:
     try:
         strong = _lens(out / "strong", root, vision, llm, ("vision", "blind", "majority"),
                        options.progress)  # fmt: skip
-        weak_n = min(questions, int(options.extra.get("weak", preset.weak)))
+        weak_n = min(questions, int(options.extra.get("weak") or preset.weak))
         weak = _lens(out / "weak", root, weak_vision(out, vision), llm, (), options.progress,
                      limit=weak_n)  # fmt: skip
     finally:
