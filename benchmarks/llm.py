@@ -212,7 +212,7 @@ def main() -> None:
     engine = "llama-cpp" if llama_cpp_usable() else "transformers"
     rows: list[tuple[str, str, int, float, float, str]] = []
     if "load" not in skip:
-        print_load_table(load_table(4 if args.quick else 12, engine))
+        print_load_table(load_table(3 if args.quick else 12, engine))
         if skip >= set(ROWS) - {"load"}:
             return
 
