@@ -61,7 +61,10 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
     m = json.loads((out / "metrics.json").read_text())["vqa"]
     readings = {"", "-extracted", "-closed"}
     assert m["n"] == 3 and set(m["methods"]) == {
-        *(f"lens{r}" for r in readings), *(f"blind{r}" for r in readings), "vision", "majority"
+        *(f"lens{r}" for r in readings),
+        *(f"blind{r}" for r in readings),
+        "vision",
+        "majority",
     }
     vocabulary = {"red", "dark red", "1", "one", "2", "yes"}  # every answer in the annotations
     closed = [a for a in Run(out).load_records(LensAnswer) if a.method == "lens-closed"]
@@ -69,7 +72,9 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
     for name, r in m["methods"].items():  # every mean carries its bootstrap interval
         assert r["interval"][0] <= r["accuracy"] <= r["interval"][1], name
     assert {(c["method"], c["baseline"]) for c in m["comparisons"]} >= {
-        ("lens", "blind"), ("lens-closed", "blind-closed"), ("lens-extracted", "majority")
+        ("lens", "blind"),
+        ("lens-closed", "blind-closed"),
+        ("lens-extracted", "majority"),
     }
     assert m["mode"] == "vqa" and list(m["modules"]) == ["captions"]
     assert m["answer_in_text"]["n"] == 2  # the yes/no question is left out
