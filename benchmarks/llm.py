@@ -8,7 +8,17 @@ the same requests answered from a run's reply cache, and replaying a recorded tr
 Every row asks the same drawing prompts with the same seeds; the time includes reading the
 prompt.
 
-    .venv/bin/python benchmarks/llm.py [--quick] [--skip llama-cpp,transformers,served,...]
+The ``load`` table answers LENS-style questions (a shared few-shot prefix, then one
+image's captions and a question, about 260 prompt tokens, 5 reply tokens) with the engine
+as it was (``before``: OpenMP's default busy wait, every prompt evaluated from its first
+token) and as it is (``after``: passive wait, the shared prefix kept), at 1 and 2 threads,
+on the machine as it is, beside one and beside two competing CPU-bound jobs that the
+benchmark starts and stops itself (each a 2-thread PyTorch matrix-multiply loop). It
+prints prompt tokens/s, replies/s and each reply's time against its fair share (the
+no-job time x (jobs' threads + ours) / cores).
+
+    .venv/bin/python benchmarks/llm.py [--quick] [--skip load,llama-cpp,transformers,...]
+    .venv/bin/python benchmarks/llm.py --only load
 """
 
 from __future__ import annotations
@@ -31,7 +41,33 @@ from snellen.store import Run
 ROOT = Path(__file__).resolve().parents[1]
 TRANSCRIPT = DATA_ROOT / "llm-drawings" / "gpt4_default_without_0cot.tsv"
 CONCEPTS = ["a red circle", "a house", "a cat", "a bicycle", "a tree", "a car"]
-ROWS = ("llama-cpp", "transformers", "served", "cache", "replay")
+ROWS = ("load", "llama-cpp", "transformers", "served", "cache", "replay")
+BUSY_JOB = (
+    "import torch; torch.set_num_threads(2); a = torch.randn(384, 384)\n"
+    "while True:\n    a = torch.tanh(a @ a)"
+)
+SHOTS = [
+    (
+        "a red circle at the top left on white, a blue square below it",
+        "What colour is the circle?",
+        "red",
+    ),
+    ("two green triangles on a light grey background", "How many triangles are there?", "2"),
+    (
+        "a yellow star in the middle, a purple square at the bottom right",
+        "What shape is yellow?",
+        "star",
+    ),
+    ("a small orange square at the top right on black", "Is there a circle?", "no"),
+]
+QUESTIONS = [
+    ("a blue square at the bottom left on white", "What colour is the square?"),
+    ("three red circles in a row on light yellow", "How many circles are there?"),
+    ("a green triangle above a pink circle", "What shape is green?"),
+    ("a purple star in the middle on white", "Is there a star?"),
+    ("a black circle at the top right on light blue", "What colour is the circle?"),
+    ("two orange squares on white", "How many squares are there?"),
+]
 
 
 def prompts(n: int, max_tokens: int) -> list[ChatRequest]:
@@ -65,17 +101,120 @@ def serve_embedded(engine: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split(" at ")[1].split()[0]
 
 
+def lens_requests(n: int) -> list[ChatRequest]:
+    """Greedy LENS-style requests sharing a system prompt and four solved examples."""
+    prefix = "\n\n".join(
+        f"Captions: {c}, {c.replace('on ', 'drawn on ')}\nQuestion: {q}\nShort Answer: {a}"
+        for c, q, a in SHOTS
+    )
+    system = {"role": "system", "content": "Answer the question with a single word or number."}
+    return [
+        ChatRequest(
+            messages=[
+                system,
+                {
+                    "role": "user",
+                    "content": f"{prefix}\n\nCaptions: {c}, "
+                    f"{c.replace('on ', 'drawn on ')}\nQuestion: {q}\nShort Answer:",
+                },
+            ],
+            temperature=0.0,
+            max_tokens=5,
+        )  # fmt: skip
+        for c, q in (QUESTIONS * 4)[:n]
+    ]
+
+
+def start_jobs(n: int) -> list[subprocess.Popen[bytes]]:
+    jobs = [
+        subprocess.Popen(
+            [sys.executable, "-c", BUSY_JOB], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )  # fmt: skip
+        for _ in range(n)
+    ]
+    time.sleep(3.0 if n else 0.0)  # let them reach their loop
+    return jobs
+
+
+def stop_jobs(jobs: list[subprocess.Popen[bytes]]) -> None:
+    for job in jobs:
+        job.terminate()
+    for job in jobs:
+        job.wait()
+
+
+def load_table(n: int, engine: str) -> list[dict[str, object]]:
+    """Every (jobs, threads, before/after) cell; each model is loaded fresh in its own worker
+    process (the wait policy is read when the engine loads)."""
+    requests = lens_requests(n)
+    cores = len(os.sched_getaffinity(0))
+    out: list[dict[str, object]] = []
+    for jobs_n in (0, 1, 2):
+        jobs = start_jobs(jobs_n)
+        try:
+            for threads in (1, 2):
+                for label, policy, prefix in (
+                    ("before", "active", False),
+                    ("after", "passive", True),
+                ):
+                    model = load_model("smollm2", engine=engine, n_threads=threads,
+                                       wait_policy=policy, prefix_cache=prefix)  # fmt: skip
+                    model.chat(requests[-1])  # warm up (and, after, hold the prefix)
+                    load = os.getloadavg()[0]
+                    t0 = time.monotonic()
+                    replies = model.chat_many(requests)
+                    wall = time.monotonic() - t0
+                    model.close()
+                    prompt_tokens = sum(r.prompt_tokens for r in replies)
+                    out.append({"jobs": jobs_n, "threads": threads, "engine": label,
+                                "seconds": wall, "replies": len(replies),
+                                "prompt_tokens": prompt_tokens, "load": load, "cores": cores})  # fmt: skip
+                    print(f"  jobs {jobs_n} threads {threads} {label}: {wall / len(replies):.2f} s/reply "
+                          f"(load {load:.2f})", file=sys.stderr)  # fmt: skip
+        finally:
+            stop_jobs(jobs)
+    return out
+
+
+def print_load_table(rows: list[dict[str, object]]) -> None:
+    base = {(r["threads"], r["engine"]): float(r["seconds"]) / int(r["replies"])  # type: ignore[arg-type]
+            for r in rows if r["jobs"] == 0}  # fmt: skip
+    print(
+        "\n| competing jobs | threads | engine | s/reply | replies/s | prompt tok/s "
+        "| x fair share | load avg |"
+    )
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        per = float(r["seconds"]) / int(r["replies"])  # type: ignore[arg-type]
+        cores = int(r["cores"])  # type: ignore[call-overload]
+        jobs, threads = int(r["jobs"]), int(r["threads"])  # type: ignore[call-overload]
+        # the no-job time stretched by the runnable threads per core (never below 1)
+        fair = base[(threads, r["engine"])] * max(1.0, (2 * jobs + threads) / cores)
+        print(
+            f"| {jobs} | {threads} | {r['engine']} | {per:.2f} | {1 / per:.2f} | "
+            f"{int(r['prompt_tokens']) / float(r['seconds']):,.0f} | {per / fair:.2f} | "  # type: ignore[call-overload,arg-type]
+            f"{float(r['load']):.2f} |"
+        )  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter replies")
     parser.add_argument("--skip", default="", help=f"comma-separated rows to skip: {ROWS}")
+    parser.add_argument("--only", default="", help="comma-separated rows to run (default all)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    if args.only:
+        skip |= set(ROWS) - set(args.only.split(","))
     n, max_tokens = (2, 32) if args.quick else (4, 96)
     requests = prompts(n, max_tokens)
     cores = os.cpu_count() or 1
     engine = "llama-cpp" if llama_cpp_usable() else "transformers"
     rows: list[tuple[str, str, int, float, float, str]] = []
+    if "load" not in skip:
+        print_load_table(load_table(3 if args.quick else 12, engine))
+        if skip >= set(ROWS) - {"load"}:
+            return
 
     def row(group: str, label: str, what: str, make: Callable[[], ChatModel]) -> None:
         if group in skip:

@@ -18,8 +18,8 @@ from snellen.lens import (
     build_shapes_vqa,
     load_dataset,
 )
+from snellen.lens.answers import ClassMapper, clean_reply
 from snellen.lens.data import load_vqa
-from snellen.lens.pipeline import ClassMapper, clean_reply
 
 
 @pytest.mark.parametrize("layout", ["vqav2", "okvqa", "plain"])

@@ -51,13 +51,31 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
                 str(root),
                 "--out",
                 str(out),
+                "--answers",
+                "closed",
                 *_args(models),
             ]
         )
         == 0
     )
     m = json.loads((out / "metrics.json").read_text())["vqa"]
-    assert m["n"] == 3 and set(m["methods"]) == {"lens", "vision", "blind", "majority"}
+    readings = {"", "-extracted", "-closed"}
+    assert m["n"] == 3 and set(m["methods"]) == {
+        *(f"lens{r}" for r in readings),
+        *(f"blind{r}" for r in readings),
+        "vision",
+        "majority",
+    }
+    vocabulary = {"red", "dark red", "1", "one", "2", "yes"}  # every answer in the annotations
+    closed = [a for a in Run(out).load_records(LensAnswer) if a.method == "lens-closed"]
+    assert len(closed) == 3 and {a.prediction for a in closed} <= vocabulary
+    for name, r in m["methods"].items():  # every mean carries its bootstrap interval
+        assert r["interval"][0] <= r["accuracy"] <= r["interval"][1], name
+    assert {(c["method"], c["baseline"]) for c in m["comparisons"]} >= {
+        ("lens", "blind"),
+        ("lens-closed", "blind-closed"),
+        ("lens-extracted", "majority"),
+    }
     assert m["mode"] == "vqa" and list(m["modules"]) == ["captions"]
     assert m["answer_in_text"]["n"] == 2  # the yes/no question is left out
     assert set(m["methods"]["lens"]["per_question_type"]) == {"what"}
@@ -93,6 +111,8 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
                 str(root),
                 "--out",
                 str(out),
+                "--answers",
+                "closed",
                 *_args(models),
             ]
         )
@@ -100,6 +120,7 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
     )
     again = json.loads((out / "metrics.json").read_text())["vqa"]
     assert again["timing"]["reasoner_calls"] == 0 and again["methods"] == m["methods"]
+    assert again["timing"]["closed_items"] == 0  # the ranked answers were stored
     assert run.count(VisionText.kind) == 2
     # another prompt mode reuses nothing it cannot, and nothing it can: captions stay
     assert main(["lens", "vqa", "--dataset", "vqav2", "--root", str(root), "--out", str(out),

@@ -17,8 +17,12 @@ def _task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="lens-run", help="run directory (resumable; default lens-run)")
     p.add_argument("--vision", help="contrastive scorer for tags/attributes and the vision baseline "
                    "(default snellen-shapes; hf-clip:ID_OR_PATH, open-clip:ARCH:TAG)")  # fmt: skip
-    p.add_argument("--captioner", help="hf:ID_OR_PATH (e.g. BLIP) or shapes-retrieval[:SCORER] "
-                   "(default; caption retrieval, labelled as such)")  # fmt: skip
+    p.add_argument("--captioner", help="hf:ID_OR_PATH (e.g. BLIP), detections[:SCORER] (default; "
+                   "captions composed from detections, labelled as such) or "
+                   "shapes-retrieval[:SCORER] (caption retrieval, labelled as such)")  # fmt: skip
+    p.add_argument("--caption-min-similarity", type=float,
+                   help="shapes-retrieval: give a caption only when its best match reaches this "
+                   "similarity (default 0.75)")  # fmt: skip
     p.add_argument("--model", help="reasoning LLM (default smollm2; openai:, hf:, gguf:, replay:)")
     p.add_argument(
         "--engine",
@@ -50,6 +54,11 @@ def _task_args(p: argparse.ArgumentParser) -> None:
         "--caption-tokens", type=int, default=30, help="caption length limit (default 30)"
     )
     p.add_argument("--max-tokens", type=int, default=10, help="answer length limit (default 10)")
+    p.add_argument("--answers", choices=("open", "closed"), default="open",
+                   help="closed: also rank the answer vocabulary by the LLM's log-likelihood "
+                   "(vqa; open and extracted answers are always reported)")  # fmt: skip
+    p.add_argument("--answer-vocab", help="candidate answers, one a line (default: the answers "
+                   "in the dataset's annotations)")  # fmt: skip
     p.add_argument("--concurrency", type=int, help="LLM requests in flight (default: the model's)")
     p.add_argument(
         "--batch-size", type=int, default=64, help="images per vision batch (default 64)"
@@ -113,13 +122,18 @@ def run_task(args: argparse.Namespace) -> int:
         captions_n=args.captions_n, max_tokens=args.max_tokens, concurrency=args.concurrency,
         batch_size=args.batch_size, device=args.device, seed=args.seed, llm_engine=args.llm_engine,
         instruction=args.instruction, caption_tokens=args.caption_tokens, threads=args.threads,
-        baselines=tuple(b for b in args.baselines.split(",") if b),
+        baselines=tuple(b for b in args.baselines.split(",") if b), answers=args.answers,
+        answer_vocab=args.answer_vocab, caption_min_similarity=args.caption_min_similarity,
     )  # fmt: skip
-    print(f"{m['task']} on {m['dataset']} ({m['n']} items, {args.shots} shots):")
-    for method, r in m["methods"].items():
-        extra = f"  AUC {100 * r['auc']:.1f}" if "auc" in r else ""
-        print(f"  {method:<9} accuracy {100 * r['accuracy']:.1f}{extra}")
-    for note in m["labels"]:
+    print(f"{m.task} on {m.dataset} ({m.n} items, {args.shots} shots):")
+    for method, r in m.methods.items():
+        auc = r.details.get("auc")
+        extra = f"  AUC {100 * auc:.1f}" if auc is not None else ""
+        lo, hi = r.interval
+        print(
+            f"  {method:<15} accuracy {100 * r.accuracy:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]{extra}"
+        )
+    for note in m.labels:
         print(f"note: {note}")
     print(f"wrote {args.out}/metrics.json and {args.out}/report.html")
     return 0

@@ -55,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default {d['eval_gallery']})",
     )  # fmt: skip
     p.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    p.add_argument(
+        "--augment", type=float,
+        help="share of training pairs augmented: scale, position, resolution, JPEG, "
+        "background (default 0)",
+    )  # fmt: skip
     n = p.add_argument_group(
         "NegCLIP fine-tuning",
         "--negclip fine-tunes --init MODEL (snellen-shapes[:FILE], open-clip:ARCH:WEIGHTS, "
@@ -99,15 +104,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.negclip or args.init:
+    if args.negclip or (args.init and not args.augment):
         return _negclip(args)
     from snellen.clip import TrainConfig, train_clip
 
     fields = (
         "source", "n_train", "n_eval", "seed", "eval_seed", "image_size", "batch_size",
-        "epochs", "lr", "hard_negatives", "eval_gallery", "threads", "max_minutes",
+        "epochs", "lr", "hard_negatives", "eval_gallery", "threads", "max_minutes", "augment",
+        "warmup_steps",
     )  # fmt: skip
     given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    if args.init and args.augment:
+        # plain fine-tuning from a checkpoint on augmented pairs (not NegCLIP)
+        from snellen.score.shapes import shipped_weights
+
+        given["init"] = str(shipped_weights()) if args.init == "snellen-shapes" else args.init
     cfg = TrainConfig(**given)
     command = "snellen " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = train_clip(cfg, args.out, command=command)

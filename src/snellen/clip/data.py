@@ -103,17 +103,27 @@ def _shapes(n: int, seed: int, split: str, size: int) -> Iterator[tuple[Any, Ima
         yield c, render_svg_reference(c.programs["svg"], size * 2)
 
 
-def shapes_pairs(n: int, seed: int = 0, split: str = "train", size: int = 64) -> Pairs:
+def shapes_pairs(
+    n: int, seed: int = 0, split: str = "train", size: int = 64, augment: float = 0.0
+) -> Pairs:
     """``n`` VAD shapes of ``split`` (``train``: no held-out shape-colour combination;
     ``heldout``: at least one), rendered from their reference SVG programs, with their hard
-    negative captions (:func:`snellen.concepts.shapes.hard_negatives`)."""
+    negative captions (:func:`snellen.concepts.shapes.hard_negatives`). A seeded share
+    ``augment`` of them is augmented (:mod:`snellen.clip.augment`)."""
+    import random
+
+    from snellen.clip.augment import augment as augmented
     from snellen.concepts.shapes import hard_negatives
 
+    rng = random.Random(f"augment/{seed}/{split}")  # noqa: S311 - seeded sampling for reproducible data, not security
     ids, arrays, captions, negatives = [], [], [], []
     for concept, image in _shapes(n, seed, split, size):
+        caption = concept.description
+        if augment and rng.random() < augment:
+            image, caption = augmented(image, caption, rng)
         ids.append(concept.id)
         arrays.append(_to_array(image, size))
-        captions.append(concept.description)
+        captions.append(caption)
         negatives.append(hard_negatives(concept))
     if not arrays:
         return Pairs(torch.zeros(0, 3, size, size, dtype=torch.uint8), [], [], [])
@@ -178,12 +188,15 @@ def webdataset_items(path: str | Path) -> Iterator[tuple[str, Image.Image, str]]
         yield key, Image.open(io.BytesIO(image)), parts[".txt"].decode("utf-8").strip()
 
 
-def load_pairs(source: str, n: int | None, seed: int, size: int, split: str = "train") -> Pairs:
-    """Pairs from a source name: ``shapes`` or a run directory, a ``.jsonl`` or a ``.tar``."""
+def load_pairs(
+    source: str, n: int | None, seed: int, size: int, split: str = "train", augment: float = 0.0
+) -> Pairs:
+    """Pairs from a source name: ``shapes`` or a run directory, a ``.jsonl`` or a ``.tar``
+    (``augment``: the share of shapes pairs augmented)."""
     if source == "shapes":
         if n is None:
             raise InputError("shapes is an endless stream; say how many pairs with n")
-        return shapes_pairs(n, seed, split, size)
+        return shapes_pairs(n, seed, split, size, augment)
     p = Path(source)
     if p.is_dir():
         items: Iterable[tuple[str, Image.Image, str]] = run_items(p)

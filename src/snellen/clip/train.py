@@ -42,6 +42,11 @@ class TrainConfig:
     # a wall-clock budget for the whole run (data, training, evaluation): the learning rate
     # anneals by whichever of steps or time runs out first
     max_minutes: float | None = None
+    # the share of training pairs augmented (scale, position, resolution, JPEG, background;
+    # see snellen.clip.augment); evaluation pairs never are
+    augment: float = 0.0
+    # a ShapesCLIP checkpoint to start from (its tokenizer too) instead of random weights
+    init: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,7 +210,7 @@ def train_clip(
     say = log or (lambda _msg: None)
     size = cfg.image_size
     if cfg.source == "shapes":
-        train = load_pairs("shapes", cfg.n_train, cfg.seed, size, "train")
+        train = load_pairs("shapes", cfg.n_train, cfg.seed, size, "train", cfg.augment)
         heldout = load_pairs("shapes", cfg.n_eval, cfg.eval_seed, size, "heldout")
         seen = load_pairs("shapes", cfg.n_eval, cfg.eval_seed, size, "train")
     else:
@@ -226,9 +231,18 @@ def train_clip(
     data_seconds = time.monotonic() - t0
     say(f"data: {len(train)} training pairs, {len(heldout)} held-out, {data_seconds:.0f} s")
 
-    tokenizer = WordTokenizer.build(train.captions)
-    mcfg = ShapesCLIPConfig(image_size=size, vocab_size=len(tokenizer))
-    model = ShapesCLIP(mcfg)
+    if cfg.init:
+        from snellen.clip.model import load_checkpoint
+
+        model, tokenizer, _ = load_checkpoint(cfg.init)
+        if model.config.image_size != size:
+            raise InputError(
+                f"--init {cfg.init} takes {model.config.image_size} px images; "
+                f"train with --image-size {model.config.image_size}"
+            )
+    else:
+        tokenizer = WordTokenizer.build(train.captions)
+        model = ShapesCLIP(ShapesCLIPConfig(image_size=size, vocab_size=len(tokenizer)))
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "position" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "position" in n]
     opt = torch.optim.AdamW(

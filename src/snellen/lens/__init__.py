@@ -2,8 +2,8 @@
 modules write about them (tags, attributes, captions, OCR).
 
 >>> from snellen.lens import run_lens
->>> metrics = run_lens("vqa", "shapes-vqa", out="runs/lens-vqa", limit=20)  # doctest: +SKIP
->>> metrics["methods"]["lens"]["accuracy"], metrics["methods"]["blind"]["accuracy"]  # doctest: +SKIP
+>>> report = run_lens("vqa", "shapes-vqa", out="runs/lens-vqa", limit=20)  # doctest: +SKIP
+>>> report.accuracy("lens"), report.methods["blind"].interval  # doctest: +SKIP
 """
 
 from snellen.lens.captioners import CAPTIONERS, Captioner, Captions, load_captioner
@@ -26,6 +26,7 @@ from snellen.lens.modules import (
 from snellen.lens.pipeline import LensConfig, evaluate, run_lens
 from snellen.lens.prompts import TASK_MODES, TEMPLATES, Prompter
 from snellen.lens.records import Descriptors, LensAnswer, LensItem, VisionText
+from snellen.lens.summary import Comparison, LensReport, MethodScore
 from snellen.lens.vocab import Vocabulary, build_vocab
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "AttributeModule",
     "CaptionModule",
     "Captioner",
+    "Comparison",
     "Captions",
     "Descriptors",
     "ImageBatch",
@@ -44,6 +46,8 @@ __all__ = [
     "LensConfig",
     "LensDataset",
     "LensItem",
+    "LensReport",
+    "MethodScore",
     "OCRModule",
     "Prompter",
     "TagModule",

@@ -304,7 +304,7 @@ def build_shapes_vqa(
         for i in range(n):
             kind = QUESTION_KINDS[i % len(QUESTION_KINDS)]
             for attempt in range(500):
-                got = _shapes_question(kind, random.Random(f"{seed}/{split}/{i}/{attempt}"), split)
+                got = _shapes_question(kind, random.Random(f"{seed}/{split}/{i}/{attempt}"), split)  # noqa: S311 - seeded sampling for reproducible data, not security
                 if got is not None:
                     break
             else:
@@ -348,7 +348,7 @@ def build_shapes_classify(
         for i in range(n):
             shape = solid[i % len(solid)]
             for attempt in range(2000):
-                spec = sample_single(random.Random(f"{seed}/{split}/{i}/{attempt}"))
+                spec = sample_single(random.Random(f"{seed}/{split}/{i}/{attempt}"))  # noqa: S311 - seeded sampling for reproducible data, not security
                 if spec["shape"] == shape and in_split(
                     spec, "heldout" if split == "test" else "train"
                 ):

@@ -8,6 +8,10 @@
 * ``captions``: one beam caption and N top-k sampled captions from a captioner;
 * ``ocr``: the words Tesseract reads, with confidences.
 
+A module is built from a :class:`BuildContext` by its class's :meth:`VisionModule.build`
+(None: it cannot run here, with the reason in ``context.notes``), so registering a class in
+:data:`VISION_MODULES` is all a new module needs.
+
 Thresholds are absolute cosines, so they depend on the scorer: 0.2 suits OpenAI/LAION CLIP,
 whose matching pairs score about 0.2-0.35; snellen's ``snellen-shapes`` scores every pair
 higher (matching shape captions about 0.8, unrelated words 0.2-0.7), so its useful threshold
@@ -19,6 +23,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +53,31 @@ class ImageBatch:
         return len(self.keys)
 
 
+@dataclass
+class BuildContext:
+    """What building a module may draw on: the run's settings (a
+    :class:`~snellen.lens.pipeline.LensConfig`), the dataset, the loaded contrastive scorer
+    (None when no module needs one), the vocabulary, where text embeddings are kept, and
+    the run's notes (a module that is skipped or stands in for another says so there)."""
+
+    config: Any
+    dataset: Any
+    scorer: Any
+    vocab: Any
+    embeddings_dir: Path
+    notes: list[str] = field(default_factory=list)
+
+
 class VisionModule(ABC):
     """One module: its settings fingerprint the texts it writes, so changing the vision
     model, vocabulary, k or threshold recomputes them, and nothing else does."""
 
     name: str = ""
+
+    @classmethod
+    def build(cls, context: BuildContext) -> VisionModule | None:
+        """This module as the run's settings ask for it (None: skipped, said in notes)."""
+        return cls()
 
     @abstractmethod
     def settings(self) -> dict[str, Any]:
@@ -127,6 +152,13 @@ class _Ranked(VisionModule):
 class TagModule(_Ranked):
     name = "tags"
 
+    @classmethod
+    def build(cls, context: BuildContext) -> VisionModule | None:
+        cfg, ds = context.config, context.dataset
+        template = ds.class_template if ds.name.startswith("shapes") else "A photo of {}"
+        return cls(context.scorer, context.vocab.tags, template=template, top_k=cfg.tags_k,
+                   threshold=cfg.threshold, embeddings_dir=context.embeddings_dir)  # fmt: skip
+
     def __init__(
         self, scorer: Any, tags: Sequence[str], *, template: str = "A photo of {}", **kw: Any
     ) -> None:
@@ -136,6 +168,19 @@ class TagModule(_Ranked):
 
 class AttributeModule(_Ranked):
     name = "attributes"
+
+    @classmethod
+    def build(cls, context: BuildContext) -> VisionModule | None:
+        texts = context.vocab.attribute_texts()
+        if not texts:
+            context.notes.append(
+                "attributes skipped: the vocabulary has no descriptors (build one with "
+                "`snellen lens vocab --descriptors llm` and pass --vocab)"
+            )
+            return None
+        cfg = context.config
+        return cls(context.scorer, texts, top_k=cfg.attributes_k, threshold=cfg.threshold,
+                   embeddings_dir=context.embeddings_dir)  # fmt: skip
 
 
 class CaptionModule(VisionModule):
@@ -149,6 +194,28 @@ class CaptionModule(VisionModule):
         self.top_k = top_k
         self.seed = seed
 
+    @classmethod
+    def build(cls, context: BuildContext) -> VisionModule | None:
+        from snellen.lens.captioners import load_captioner
+
+        cfg = context.config
+        cap = load_captioner(
+            cfg.captioner, device=cfg.device, cache=context.embeddings_dir,
+            max_new_tokens=cfg.caption_tokens, scorer=context.scorer,
+            vocab=context.vocab, min_similarity=cfg.caption_min_similarity,
+        )  # fmt: skip
+        if cap.kind == "retrieval":
+            context.notes.append(
+                f"captions come from RETRIEVAL ({cap.name}), not a generative captioner; "
+                f"a caption is given only when its similarity reaches {cap.min_similarity:g}"  # type: ignore[attr-defined]
+            )
+        elif cap.kind == "composed":
+            context.notes.append(
+                f"captions are COMPOSED from detections ({cap.name}: regions found by colour, "
+                "named by the vision model), not written by a generative captioner"
+            )
+        return cls(cap, n=cfg.captions_n, top_k=cfg.captions_top_k, seed=cfg.seed)
+
     def settings(self) -> dict[str, Any]:
         return {
             "captioner": self.captioner.identity(),
@@ -158,15 +225,25 @@ class CaptionModule(VisionModule):
         }
 
     def note(self) -> str:
-        return "retrieval" if self.captioner.kind == "retrieval" else "generation"
+        return {"retrieval": "retrieval", "composed": "composed"}.get(
+            self.captioner.kind, "generation"
+        )
 
     def _run(self, batch: ImageBatch) -> list[tuple[list[str], list[float]]]:
         caps = self.captioner.caption(batch.images, n=self.n, top_k=self.top_k, seed=self.seed)
-        return [([c.beam, *c.sampled], [1.0] + [0.0] * len(c.sampled)) for c in caps]
+        out: list[tuple[list[str], list[float]]] = []
+        for c in caps:
+            texts = [c.beam, *c.sampled] if c.beam else []
+            out.append((texts, [c.score] + [0.0] * len(c.sampled) if texts else []))
+        return out
 
 
 class OCRModule(VisionModule):
     name = "ocr"
+
+    @classmethod
+    def build(cls, context: BuildContext) -> VisionModule | None:
+        return cls()
 
     def __init__(self, *, lang: str = "eng", min_conf: float = 30.0, workers: int = 2) -> None:
         self.lang = lang

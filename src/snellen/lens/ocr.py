@@ -40,7 +40,7 @@ def read_text(
                 (round(im.width * scale), round(im.height * scale)), Image.Resampling.BICUBIC
             )
         im.save(path)
-        proc = subprocess.run(
+        proc = subprocess.run(  # noqa: S603 - tesseract on an image file; no shell
             [exe, str(path), "stdout", "-l", lang, "--psm", "3", "tsv"],
             capture_output=True, text=True, timeout=timeout, check=False,
         )  # fmt: skip

@@ -217,6 +217,10 @@ class ChatModel:
     # costs CPU time.
     default_max_tokens: int | None = None
     supports_grammar: bool = False  # honours ChatRequest.grammar
+    # Requests one call of :meth:`_chat_batch` answers together when :meth:`chat_many` runs
+    # one request at a time (an engine that batches generation sets it above 1).
+    batch_size: int = 1
+    supports_ranking: bool = False  # implements :meth:`rank`
 
     def __init__(self) -> None:
         self.stats = CallStats()
@@ -224,6 +228,18 @@ class ChatModel:
     # -- what a backend implements -------------------------------------------------------
     def _chat(self, request: ChatRequest) -> ChatReply:
         raise NotImplementedError
+
+    def _chat_batch(self, requests: Sequence[ChatRequest]) -> list[ChatReply]:
+        """Answer several requests in one go; engines that batch generation override it."""
+        return [self._chat(r) for r in requests]
+
+    def rank(self, request: ChatRequest, candidates: Sequence[str]) -> list[float]:
+        """The log-likelihood of each candidate as the whole reply to ``request`` (the sum
+        over its tokens, as lm-evaluation-harness scores multiple choice)."""
+        raise LLMConfigError(
+            f"{self.name}: this engine cannot score candidate answers; use a local model "
+            "(gguf:, smollm2 or hf:) for closed answers"
+        )
 
     def describe(self) -> dict[str, Any]:
         """What identifies this model, for the run manifest and the cache key: backend,
@@ -239,6 +255,17 @@ class ChatModel:
         """Release what the model holds (connections, memory)."""
 
     # -- shared ------------------------------------------------------------------------
+    def chat_batch(self, requests: Sequence[ChatRequest]) -> list[ChatReply]:
+        """Answer ``requests`` together (:meth:`_chat_batch`); raises :class:`LLMError`."""
+        try:
+            replies = self._chat_batch(requests)
+        except LLMError:
+            self.stats.add_failure()
+            raise
+        for reply in replies:
+            self.stats.add(reply)
+        return replies
+
     def chat(self, request: ChatRequest) -> ChatReply:
         """Answer one request; raises :class:`LLMError` when it cannot."""
         try:
@@ -274,8 +301,9 @@ class ChatModel:
             )
             return
         yield from self._run_all(
-            list(enumerate(requests)), self.chat, concurrency, progress, errors, len(requests)
-        )
+            list(enumerate(requests)), self.chat, concurrency, progress, errors, len(requests),
+            batch_call=self.chat_batch,
+        )  # fmt: skip
 
     def chat_many(
         self,
@@ -304,9 +332,17 @@ class ChatModel:
         errors: str,
         total: int,
         done: int = 0,
+        batch_call: Any = None,
     ) -> Iterator[tuple[int, ChatReply]]:
         limit = max(1, int(concurrency or self.default_concurrency))
         bar = _progress_bar(progress, total, self.name, done)
+        if limit == 1 and batch_call is not None and self.batch_size > 1:
+            try:
+                yield from self._run_batches(items, call, batch_call, errors, bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            return
 
         def one(request: ChatRequest) -> ChatReply:
             try:
@@ -326,31 +362,67 @@ class ChatModel:
                         bar.update(1)
                     yield i, reply
                 return
-            pending: dict[Future[ChatReply], int] = {}
-            queue = iter(items)
-            with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="snellen-llm") as pool:
-                try:
-                    for i, request in _take(queue, limit):
-                        pending[pool.submit(one, request)] = i
-                    while pending:
-                        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in finished:
-                            i = pending.pop(fut)
-                            reply = fut.result()
-                            for j, request in _take(queue, 1):
-                                pending[pool.submit(one, request)] = j
-                            if bar is not None:
-                                bar.update(1)
-                            yield i, reply
-                finally:
-                    for fut in pending:
-                        fut.cancel()
+            yield from _run_threaded(items, one, limit, bar)
         finally:
             if bar is not None:
                 bar.close()
 
+    def _run_batches(
+        self, items: list[tuple[int, ChatRequest]], call: Any, batch_call: Any, errors: str,
+        bar: Any,
+    ) -> Iterator[tuple[int, ChatReply]]:  # fmt: skip
+        """Requests in batches of :attr:`batch_size`; a failed batch is retried one request
+        at a time, so one bad request fails alone."""
+        for start in range(0, len(items), self.batch_size):
+            chunk = items[start : start + self.batch_size]
+            try:
+                replies = batch_call([r for _, r in chunk])
+            except LLMConfigError:
+                raise
+            except LLMError:
+                replies = []
+                for _, request in chunk:
+                    try:
+                        replies.append(call(request))
+                    except LLMConfigError:
+                        raise
+                    except LLMError as exc:
+                        if errors == "raise":
+                            raise
+                        replies.append(failed_reply(self.name, request, str(exc)))
+            for (i, _), reply in zip(chunk, replies, strict=True):
+                if bar is not None:
+                    bar.update(1)
+                yield i, reply
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def _run_threaded(
+    items: list[tuple[int, ChatRequest]], one: Any, limit: int, bar: Any
+) -> Iterator[tuple[int, ChatReply]]:
+    """Requests on ``limit`` threads, each reply yielded as it comes; at most ``limit`` are in
+    flight, and the rest are cancelled when the caller stops early."""
+    pending: dict[Future[ChatReply], int] = {}
+    queue = iter(items)
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="snellen-llm") as pool:
+        try:
+            for i, request in _take(queue, limit):
+                pending[pool.submit(one, request)] = i
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    i = pending.pop(fut)
+                    reply = fut.result()
+                    for j, request in _take(queue, 1):
+                        pending[pool.submit(one, request)] = j
+                    if bar is not None:
+                        bar.update(1)
+                    yield i, reply
+        finally:
+            for fut in pending:
+                fut.cancel()
 
 
 def failed_reply(model: str, request: ChatRequest, why: str) -> ChatReply:
@@ -435,6 +507,8 @@ class CachedModel(ChatModel):
         self._local = threading.local()
         self.name = model.name
         self.default_concurrency = model.default_concurrency
+        self.batch_size = model.batch_size
+        self.supports_ranking = model.supports_ranking
 
     def describe(self) -> dict[str, Any]:
         return self.model.describe()
@@ -444,6 +518,9 @@ class CachedModel(ChatModel):
 
     def close(self) -> None:
         self.model.close()
+
+    def rank(self, request: ChatRequest, candidates: Sequence[str]) -> list[float]:
+        return self.model.rank(request, candidates)
 
     def _db(self) -> Run:
         # A SQLite connection belongs to the thread that opened it: each thread opens its own
@@ -512,8 +589,14 @@ class CachedModel(ChatModel):
             self.store(request, reply)
             return reply
 
+        def batch_call(batch: Sequence[ChatRequest]) -> list[ChatReply]:
+            replies = self.model.chat_batch(batch)
+            for request, reply in zip(batch, replies, strict=True):
+                self.store(request, reply)
+            return replies
+
         for i, reply in self._run_all(
-            misses, call, concurrency, progress, errors, len(requests), hits
+            misses, call, concurrency, progress, errors, len(requests), hits, batch_call
         ):
             self.stats.add(reply)
             yield i, reply

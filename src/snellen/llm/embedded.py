@@ -8,6 +8,7 @@ and always there: the check-up runs end to end offline with it.
 from __future__ import annotations
 
 from importlib import metadata
+from typing import Any
 
 from snellen.llm.base import ChatModel, LLMConfigError
 from snellen.llm.files import FILENAME, MODULE, PACKAGE, smollm2_path
@@ -30,6 +31,9 @@ def load(
     device: str | None = None,
     isolate: bool = True,
     timeout: float | None = None,
+    wait_policy: str = "passive",
+    prefix_cache: bool = True,
+    batch_size: int = 8,
 ) -> ChatModel:
     """Load the embedded model; options as for ``gguf:`` (it runs in a child process unless
     ``isolate=False``)."""
@@ -38,18 +42,25 @@ def load(
             f"smollm2:{rest}: the embedded model takes nothing after its name; write "
             "'smollm2', or gguf:PATH for another GGUF file"
         )
+    options: dict[str, Any] = dict(
+        engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
+        device=device, wait_policy=wait_policy, prefix_cache=prefix_cache, batch_size=batch_size,
+    )  # fmt: skip
     if isolate:
+        from snellen.llm.cpu import omp_environment
         from snellen.llm.isolated import IsolatedChat
 
         return IsolatedChat(
-            "snellen.llm.embedded:load", rest, timeout=timeout, engine=engine, n_ctx=n_ctx,
-            n_threads=n_threads, top_k=top_k, min_p=min_p, device=device, isolate=False,
+            "snellen.llm.embedded:load", rest, timeout=timeout, isolate=False,
+            env=omp_environment(wait_policy), **options,
         )  # fmt: skip
     version = metadata.version(PACKAGE)
     model = open_gguf(
-        smollm2_path(), name="smollm2", backend="smollm2", revision=f"{PACKAGE}=={version}",
-        engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
-        device=device,
-    )  # fmt: skip
+        smollm2_path(),
+        name="smollm2",
+        backend="smollm2",
+        revision=f"{PACKAGE}=={version}",
+        **options,
+    )
     model.default_max_tokens = REPLY_LIMIT
     return model

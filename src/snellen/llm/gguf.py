@@ -17,6 +17,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,17 @@ def llama_cpp_usable() -> bool:
 
 
 class LlamaCppChat(ChatModel):
-    """A GGUF model run by llama-cpp-python, one request at a time."""
+    """A GGUF model run by llama-cpp-python, one request at a time.
+
+    ``prefix_cache``: a greedy request (temperature 0) keeps the evaluated prompt tokens it
+    shares with the previous request (the system prompt, few-shot examples, a template's
+    head) in the engine's KV cache and evaluates only the rest. A sampled request starts
+    clean, so its seed alone fixes its reply. ``wait_policy`` is the OpenMP wait policy (see
+    :mod:`snellen.llm.cpu`); it takes effect only if the engine is not imported yet.
+    """
 
     supports_grammar = True
+    supports_ranking = True
 
     def __init__(
         self,
@@ -69,18 +78,22 @@ class LlamaCppChat(ChatModel):
         top_k: int = 40,
         min_p: float = 0.05,
         n_gpu_layers: int = 0,
+        wait_policy: str = "passive",
+        prefix_cache: bool = True,
     ) -> None:
         super().__init__()
+        from snellen.llm.cpu import apply_wait_policy, auto_threads
+
+        applied = apply_wait_policy(wait_policy)
         from llama_cpp import Llama
 
         self.name = name
         self.path = path
         self.top_k = top_k
         self.min_p = min_p
+        self.prefix_cache = prefix_cache
         self._lock = threading.Lock()
-        # Half the logical cores: llama.cpp's threads spin while they wait, so taking every
-        # core makes it crawl as soon as anything else (a renderer) wants one.
-        threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
+        threads = auto_threads(n_threads)
         self.llama = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
@@ -97,8 +110,12 @@ class LlamaCppChat(ChatModel):
                 **description.get("runtime", {}),
                 "n_threads": threads,
                 "n_gpu_layers": n_gpu_layers,
+                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")
+                + ("" if applied else " (engine loaded before)"),
+                "prefix_cache": prefix_cache,
             },
         }
+        self._formatter: Any = None
 
     def describe(self) -> dict[str, Any]:
         return dict(self._description)
@@ -107,8 +124,10 @@ class LlamaCppChat(ChatModel):
         started = time.monotonic()
         with self._lock:
             # Reusing the previous prompt's evaluated prefix changes the logits in the last
-            # bits, and with them the sampled reply: start clean so a seed fixes the reply.
-            self.llama.reset()
+            # bits, and with them a sampled reply: a sampled request starts clean so its
+            # seed fixes the reply; a greedy one keeps the shared prefix.
+            if not (self.prefix_cache and request.temperature == 0):
+                self.llama.reset()
             try:
                 out = self.llama.create_chat_completion(
                     messages=request.chat_messages(),  # type: ignore[arg-type]
@@ -134,6 +153,83 @@ class LlamaCppChat(ChatModel):
             completion_tokens=usage.get("completion_tokens"),
             finish_reason=choice.get("finish_reason"),
         )  # fmt: skip
+
+    def _prompt_tokens(self, request: ChatRequest) -> list[int]:
+        """The request's conversation in the file's chat template, tokenised as
+        ``create_chat_completion`` does, ending with the assistant's turn."""
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = self.llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise LLMConfigError(f"{self.name}: the file has no chat template to rank with")
+            vocab = self.llama._model
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=vocab.token_get_text(self.llama.token_eos()),
+                bos_token=vocab.token_get_text(self.llama.token_bos()),
+            )
+        result = self._formatter(messages=request.chat_messages())
+        self._prompt_text = result.prompt
+        tokens: list[int] = self.llama.tokenize(
+            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+        )
+        return tokens
+
+    def _last_logprobs(self) -> Any:
+        import numpy as np
+
+        logits = np.ctypeslib.as_array(
+            self.llama._ctx.get_logits(), shape=(self.llama.n_vocab(),)
+        ).astype(np.float64)
+        top = logits.max()
+        return logits - top - np.log(np.exp(logits - top).sum())
+
+    def rank(self, request: ChatRequest, candidates: Sequence[str]) -> list[float]:
+        """Sum of token log-probabilities of each candidate as the reply: the prompt is
+        evaluated once (its shared prefix with the previous prompt is kept), then each
+        candidate's tokens after it."""
+        with self._lock:
+            prompt = self._prompt_tokens(request)
+            keep = 0
+            if self.prefix_cache:
+                for a, b in zip(self.llama._input_ids, prompt[:-1], strict=False):
+                    if a != b:
+                        break
+                    keep += 1
+            # The prompt's last token is always evaluated on its own: a one-token batch takes
+            # other kernels than a long one, so its logits would otherwise depend on how
+            # much of the prompt the previous request left evaluated.
+            self.llama.n_tokens = keep
+            if keep < len(prompt) - 1:
+                self.llama.eval(prompt[keep:-1])
+            self.llama.eval(prompt[-1:])
+            first = self._last_logprobs()
+            base = len(prompt)
+            scores = []
+            for cand in candidates:
+                full = self.llama.tokenize(
+                    (self._prompt_text + cand).encode("utf-8"), add_bos=False, special=True
+                )
+                ctx = self.llama.tokenize(
+                    self._prompt_text.encode("utf-8"), add_bos=False, special=True
+                )
+                common = 0
+                for a, b in zip(ctx, full, strict=False):
+                    if a != b:
+                        break
+                    common += 1
+                tokens = full[common:] or [self.llama.token_eos()]
+                total = float(first[tokens[0]])
+                self.llama.n_tokens = base
+                for i in range(1, len(tokens)):
+                    self.llama.eval([tokens[i - 1]])
+                    total += float(self._last_logprobs()[tokens[i]])
+                scores.append(total)
+            # leave the context holding the prompt alone, so the next prefix match is exact
+            self.llama.n_tokens = base
+            self.llama.input_ids[base:] = 0
+        return scores
 
     def close(self) -> None:
         llama: Any = getattr(self, "llama", None)
@@ -194,6 +290,7 @@ def load_transformers_gguf(
     device: str | None = None,
     top_k: int = 40,
     min_p: float = 0.05,
+    batch_size: int = 8,
 ) -> ChatModel:
     """The GGUF file de-quantised into a transformers model (tokenizer and chat template
     come from the file too).
@@ -239,7 +336,10 @@ def load_transformers_gguf(
             "converted": str(converted) if converted is not None and converted.is_dir() else None,
         },
     }
-    return TransformersChat(model, tokenizer, name=name, description=desc, top_k=top_k, min_p=min_p)
+    return TransformersChat(
+        model, tokenizer, name=name, description=desc, top_k=top_k, min_p=min_p,
+        batch_size=batch_size,
+    )  # fmt: skip
 
 
 def open_gguf(
@@ -254,8 +354,13 @@ def open_gguf(
     top_k: int = 40,
     min_p: float = 0.05,
     device: str | None = None,
+    wait_policy: str = "passive",
+    prefix_cache: bool = True,
+    batch_size: int = 8,
 ) -> ChatModel:
-    """A chat model over the GGUF file ``path`` with the chosen engine."""
+    """A chat model over the GGUF file ``path`` with the chosen engine. ``wait_policy`` and
+    ``prefix_cache`` apply to llama.cpp, ``batch_size`` (greedy requests generated
+    together, left-padded) to transformers."""
     p = Path(path).expanduser()
     if not p.is_file():
         raise LLMConfigError(f"gguf:{path}: no such file; give the path of a .gguf model file")
@@ -279,11 +384,13 @@ def open_gguf(
         gpu_layers = -1 if device and device.startswith("cuda") else 0
         return LlamaCppChat(
             p, name=label, description=description, n_ctx=n_ctx, n_threads=n_threads,
-            top_k=top_k, min_p=min_p, n_gpu_layers=gpu_layers,
+            top_k=top_k, min_p=min_p, n_gpu_layers=gpu_layers, wait_policy=wait_policy,
+            prefix_cache=prefix_cache,
         )  # fmt: skip
     return load_transformers_gguf(
-        p, name=label, description=description, device=device, top_k=top_k, min_p=min_p
-    )
+        p, name=label, description=description, device=device, top_k=top_k, min_p=min_p,
+        batch_size=batch_size,
+    )  # fmt: skip
 
 
 def load(
@@ -297,20 +404,25 @@ def load(
     device: str | None = None,
     isolate: bool = True,
     timeout: float | None = None,
+    wait_policy: str = "passive",
+    prefix_cache: bool = True,
+    batch_size: int = 8,
 ) -> ChatModel:
     """Load ``gguf:PATH``; options as for :func:`open_gguf`. With ``isolate`` (the default)
     the model runs in a child process (:mod:`snellen.llm.isolated`): a crash, an OOM kill or
     a hang (``timeout`` seconds per request) fails that request, not the run."""
     if not path:
         raise LLMConfigError("name a file after 'gguf:', e.g. gguf:models/model.Q4_K_M.gguf")
+    options: dict[str, Any] = dict(
+        engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
+        device=device, wait_policy=wait_policy, prefix_cache=prefix_cache, batch_size=batch_size,
+    )  # fmt: skip
     if isolate:
+        from snellen.llm.cpu import omp_environment
         from snellen.llm.isolated import IsolatedChat
 
         return IsolatedChat(
-            "snellen.llm.gguf:load", path, timeout=timeout, engine=engine, n_ctx=n_ctx,
-            n_threads=n_threads, top_k=top_k, min_p=min_p, device=device, isolate=False,
+            "snellen.llm.gguf:load", path, timeout=timeout, isolate=False,
+            env=omp_environment(wait_policy), **options,
         )  # fmt: skip
-    return open_gguf(
-        path, engine=engine, n_ctx=n_ctx, n_threads=n_threads, top_k=top_k, min_p=min_p,
-        device=device,
-    )  # fmt: skip
+    return open_gguf(path, **options)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -61,6 +63,8 @@ def _serve(conn: Connection) -> None:
                 "default_max_tokens": model.default_max_tokens,
                 "default_concurrency": model.default_concurrency,
                 "supports_grammar": model.supports_grammar,
+                "supports_ranking": model.supports_ranking,
+                "batch_size": model.batch_size,
             },
         )
     )
@@ -72,7 +76,7 @@ def _serve(conn: Connection) -> None:
         if message[0] == "stop":
             break
         try:
-            reply = model._chat(message[1])
+            reply = _answer(model, message)
         except LLMConfigError as exc:
             conn.send(("error", True, str(exc)))
         except Exception as exc:  # noqa: BLE001
@@ -83,11 +87,21 @@ def _serve(conn: Connection) -> None:
     model.close()
 
 
+def _answer(model: ChatModel, message: tuple[Any, ...]) -> Any:
+    if message[0] == "batch":
+        return model._chat_batch(message[1])
+    if message[0] == "rank":
+        return model.rank(message[1], message[2])
+    return model._chat(message[1])
+
+
 class IsolatedChat(ChatModel):
     """A chat model that lives in a child process and is restarted when it dies.
 
     ``factory`` is ``"module:function"``; ``args`` and ``kwargs`` must pickle. ``timeout``
     (seconds per request) defaults to a base allowance plus one second per reply token.
+    ``env`` adds variables to the worker's environment (set before any library loads there:
+    the OpenMP wait policy, see :mod:`snellen.llm.cpu`).
     """
 
     def __init__(
@@ -95,9 +109,11 @@ class IsolatedChat(ChatModel):
         factory: str,
         *args: Any,
         timeout: float | None = None,
+        env: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__()
+        self._env = dict(env or {})
         self._factory = factory
         self._args = args
         self._kwargs = kwargs
@@ -112,6 +128,8 @@ class IsolatedChat(ChatModel):
         self.default_max_tokens = self._info["default_max_tokens"]
         self.default_concurrency = self._info["default_concurrency"]
         self.supports_grammar = self._info.get("supports_grammar", False)
+        self.supports_ranking = self._info.get("supports_ranking", False)
+        self.batch_size = self._info.get("batch_size", 1)
 
     # -- the child process -------------------------------------------------------------
     @property
@@ -127,6 +145,7 @@ class IsolatedChat(ChatModel):
         proc = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell; the program text goes in a file or on stdin
             [sys.executable, "-m", "snellen.llm.isolated", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, **self._env},
         )  # fmt: skip
         theirs.close()
         parent = Connection(ours.detach())
@@ -182,23 +201,37 @@ class IsolatedChat(ChatModel):
         return description
 
     def _chat(self, request: ChatRequest) -> ChatReply:
+        reply: ChatReply = self._ask(("chat", request), request.max_tokens)
+        return reply
+
+    def _chat_batch(self, requests: Sequence[ChatRequest]) -> list[ChatReply]:
+        tokens = sum(r.max_tokens for r in requests)
+        replies: list[ChatReply] = self._ask(("batch", list(requests)), tokens)
+        return replies
+
+    def rank(self, request: ChatRequest, candidates: Sequence[str]) -> list[float]:
+        scores: list[float] = self._ask(("rank", request, list(candidates)), len(candidates))
+        return scores
+
+    def _ask(self, message: tuple[Any, ...], tokens: int) -> Any:
+        """Send one message to the worker and return its answer (restarting a dead one)."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 if self._proc is not None:
                     self._restart("the model worker had stopped")
                 self._start()
             assert self._conn is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
-            budget = self.timeout or BASE_SECONDS + SECONDS_PER_TOKEN * request.max_tokens
+            budget = self.timeout or BASE_SECONDS + SECONDS_PER_TOKEN * tokens
             started = time.monotonic()
             try:
-                self._conn.send(("chat", request))
+                self._conn.send(message)
                 if not self._conn.poll(budget):
                     self._restart(f"no reply within {budget:g} s")
                     raise LLMError(
                         f"{self.name}: no reply within {budget:g} s; the model worker was "
                         "stopped and restarted (rerun to retry this request)"
                     )
-                message = self._conn.recv()
+                answer = self._conn.recv()
             except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
                 code = self._exit_code()
                 self._restart(f"the model worker died ({_how(code)})")
@@ -207,10 +240,9 @@ class IsolatedChat(ChatModel):
                     f"{time.monotonic() - started:.1f} s on this request; it was restarted "
                     "(rerun to retry this request)"
                 ) from None
-        if message[0] == "reply":
-            reply: ChatReply = message[1]
-            return reply
-        raise (LLMConfigError if message[1] else LLMError)(message[2])
+        if answer[0] == "reply":
+            return answer[1]
+        raise (LLMConfigError if answer[1] else LLMError)(answer[2])
 
     def close(self) -> None:
         with self._lock:
