@@ -140,14 +140,13 @@ def probe(
     if threads:
         torch.set_num_threads(threads)
     backbone, arch = load_backbone(checkpoint)
-    ckpt_size = int(
-        torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]["size"]
-    )
-    size = size or ckpt_size
+    config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+    size = size or int(config["size"])
+    width = int(config.get("width", 64))
     splits = (data or load_dataset(dataset, root, seed)).limit(train_limit, test_limit, seed)
     ty, sy = torch.from_numpy(splits.train_y).long(), torch.from_numpy(splits.test_y).long()
     torch.manual_seed(seed)
-    floor, _ = make_backbone(arch)
+    floor, _ = make_backbone(arch, width)
     digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
     data_key = (
         f"{splits.name.replace('/', '_').replace(':', '_')}-{len(ty)}-{len(sy)}-s{seed}-{size}px"
@@ -156,7 +155,7 @@ def probe(
     results = []
     for name, net, net_key in (
         ("checkpoint", backbone, digest),
-        ("random-init", floor, f"{arch}-random-s{seed}"),
+        ("random-init", floor, f"{arch}-w{width}-random-s{seed}"),
     ):
         t0 = time.monotonic()
         tr = _cached(
