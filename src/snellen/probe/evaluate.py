@@ -67,7 +67,7 @@ def extract_features(
     backbone.eval()
     out = []
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).float() / 255.0
+        x = torch.from_numpy(np.array(images[i : i + batch_size])).float() / 255.0
         x = x.unsqueeze(-1).expand(*x.shape, 3) if x.ndim == 3 else x
         x = x.permute(0, 3, 1, 2)
         if x.shape[-1] != size or x.shape[-2] != size:

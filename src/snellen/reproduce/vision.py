@@ -84,8 +84,8 @@ PRESETS: dict[str, VisionPreset] = {
         n=256,
         epochs=2,
         seeds=2,
-        arch="resnet18-cifar",
-        width=4,
+        arch="convnet",
+        width=8,
         size=32,
         batch_size=64,
         lr=0.06,
@@ -105,14 +105,14 @@ PRESETS: dict[str, VisionPreset] = {
     # 2 CPU cores, all sources in about an hour on an idle machine
     "cpu": VisionPreset(
         n=4000,
-        epochs=8,
+        epochs=6,
         seeds=2,
-        arch="resnet18-cifar",
-        width=8,
+        arch="convnet",
+        width=32,
         size=32,
         batch_size=128,
         lr=0.06,
-        queue=4096,
+        queue=1024,
         key_momentum=0.99,
         temperature=0.2,
         warmup=0.05,
@@ -351,6 +351,21 @@ def probe_backbone(
     return out
 
 
+def _digest(preset: VisionPreset, name: str) -> str:
+    """A short key of the settings a (source, seed) result depends on: a rerun with other
+    settings in the same ``--out`` trains anew instead of reusing it."""
+    import hashlib
+
+    fields = asdict(preset)
+    fields.pop("sources")
+    fields.pop("seeds")
+    if name == FLOOR:  # the floor is the untrained backbone: only these shape it
+        fields = {k: fields[k] for k in ("arch", "width", "size", "knn_k", "fmnist_train",
+                                         "fmnist_test")}  # fmt: skip
+    text = json.dumps(fields, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -366,7 +381,7 @@ def run_one(
     from snellen.pretrain import load_backbone, pretrain
     from snellen.pretrain.moco import make_backbone
 
-    stored = out / "probes" / f"{name}-s{seed}.json"
+    stored = out / "probes" / f"{name}-s{seed}-{_digest(preset, name)}.json"
     if stored.exists():
         return dict(json.loads(stored.read_text()))
     t0 = time.monotonic()
@@ -378,7 +393,7 @@ def run_one(
         record["monitor"] = [{"epoch": 0, **knn_monitor(preset.size, preset.knn_k)(backbone)}]
     else:
         data = build_source(name, preset, out, progress)
-        ckpt = out / "ckpt" / f"{name}-s{seed}.pt"
+        ckpt = out / "ckpt" / f"{name}-s{seed}-{_digest(preset, name)}.pt"
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         result = pretrain(
             str(data), ckpt, arch=preset.arch, width=preset.width, epochs=preset.epochs,
