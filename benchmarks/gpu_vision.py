@@ -107,11 +107,11 @@ def main() -> int:
     epochs = min(epochs, preset.epochs)
     report["gpu_preset"] = {"full_hours_at_rate": round(full / 3600, 2), "n": n,
                             "epochs": epochs}  # fmt: skip
-    extra = {"fmnist_train": "2000", "fmnist_test": "1000", "batch_size": "32"} if tiny else {}
+    extra = {"fmnist_train": "200", "fmnist_test": "100", "batch_size": "16"} if tiny else {}
     t0 = time.monotonic()
     finding = run_reproduce("vision", out=out / "reproduce-gpu", preset="gpu", n=n,
                             epochs=epochs, seeds=2, progress=False,
-                            sources=("dead-leaves", "transcripts") if tiny else None,
+                            sources=("spectrum",) if tiny else None,
                             extra=extra)  # fmt: skip
     report["gpu_preset"].update(verdict=finding.verdict, reason=finding.reason,
                                 seconds=round(time.monotonic() - t0, 1))  # fmt: skip

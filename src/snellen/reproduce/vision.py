@@ -42,8 +42,8 @@ LLM_SOURCES = ("transcripts", "transcripts+shaders")
 PROBES = ("fashion-mnist", "digits")
 # Fashion-MNIST training images 50,000-59,999 are held out of the probe and of the
 # in-domain source: the online kNN monitor reads them (a bank and its queries)
-MONITOR_BANK = (50_000, 52_000)
-MONITOR_QUERIES = (58_000, 59_000)
+MONITOR_BANK = (50_000, 58_000)
+MONITOR_QUERIES = (58_000, 60_000)
 PROBE_POOL = 50_000
 
 
@@ -71,6 +71,8 @@ class VisionPreset:
     fmnist_test: int
     threads: int
     sources: tuple[str, ...]
+    monitor_bank: int = 2000  # held-out Fashion-MNIST images the online kNN votes with
+    monitor_queries: int = 1000  # and the ones it classifies
 
 
 ALL_SOURCES = (
@@ -101,6 +103,8 @@ PRESETS: dict[str, VisionPreset] = {
         fmnist_test=300,
         threads=2,
         sources=("dead-leaves", "spectrum"),
+        monitor_bank=300,
+        monitor_queries=200,
     ),
     # 2 CPU cores, all sources in about an hour on an idle machine
     "cpu": VisionPreset(
@@ -306,14 +310,17 @@ def sample_images(data: Path, count: int = 8) -> list[np.ndarray]:
 # -- training and probing -----------------------------------------------------------------
 
 
-def knn_monitor(size: int, k: int) -> Callable[[torch.nn.Module], dict[str, float]]:
-    """solo-learn's online kNN: held-out Fashion-MNIST training images (2,000 as the bank,
-    1,000 queries, never used by the probes) read by the backbone being trained."""
+def knn_monitor(preset: VisionPreset) -> Callable[[torch.nn.Module], dict[str, float]]:
+    """solo-learn's online kNN: held-out Fashion-MNIST training images (by default 2,000 as
+    the bank, 1,000 queries, never used by the probes) read by the backbone being trained."""
     from snellen.probe import extract_features, knn_predict
 
     fm = _fashion()
-    bank_x, bank_y = fm.train_x[slice(*MONITOR_BANK)], fm.train_y[slice(*MONITOR_BANK)]
-    q_x, q_y = fm.train_x[slice(*MONITOR_QUERIES)], fm.train_y[slice(*MONITOR_QUERIES)]
+    size, k = preset.size, preset.knn_k
+    bank = slice(MONITOR_BANK[0], MONITOR_BANK[0] + min(preset.monitor_bank, 8000))
+    queries = slice(MONITOR_QUERIES[0], MONITOR_QUERIES[0] + min(preset.monitor_queries, 2000))
+    bank_x, bank_y = fm.train_x[bank], fm.train_y[bank]
+    q_x, q_y = fm.train_x[queries], fm.train_y[queries]
     by, qy = torch.from_numpy(bank_y).long(), torch.from_numpy(q_y).long()
 
     def monitor(backbone: torch.nn.Module) -> dict[str, float]:
@@ -360,8 +367,9 @@ def _digest(preset: VisionPreset, name: str) -> str:
     fields.pop("sources")
     fields.pop("seeds")
     if name == FLOOR:  # the floor is the untrained backbone: only these shape it
-        fields = {k: fields[k] for k in ("arch", "width", "size", "knn_k", "fmnist_train",
-                                         "fmnist_test")}  # fmt: skip
+        keep = ("arch", "width", "size", "knn_k", "fmnist_train", "fmnist_test",
+                "monitor_bank", "monitor_queries")  # fmt: skip
+        fields = {k: fields[k] for k in keep}
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
@@ -390,7 +398,7 @@ def run_one(
     if name == FLOOR:
         torch.manual_seed(seed)
         backbone, _ = make_backbone(preset.arch, preset.width)
-        record["monitor"] = [{"epoch": 0, **knn_monitor(preset.size, preset.knn_k)(backbone)}]
+        record["monitor"] = [{"epoch": 0, **knn_monitor(preset)(backbone)}]
     else:
         data = build_source(name, preset, out, progress)
         ckpt = out / "ckpt" / f"{name}-s{seed}-{_digest(preset, name)}.pt"
@@ -401,7 +409,7 @@ def run_one(
             momentum=preset.key_momentum, temperature=preset.temperature, warmup=preset.warmup,
             crop_min=preset.crop_min, jitter=preset.jitter, blur=preset.blur, seed=seed,
             threads=preset.threads, progress=progress, save_every=200,
-            monitor=knn_monitor(preset.size, preset.knn_k),
+            monitor=knn_monitor(preset),
         )  # fmt: skip
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         record.update(
