@@ -73,6 +73,7 @@ class VisionPreset:
     sources: tuple[str, ...]
     monitor_bank: int = 2000  # held-out Fashion-MNIST images the online kNN votes with
     monitor_queries: int = 1000  # and the ones it classifies
+    in_domain: bool = True  # run the in-domain upper bound too
 
 
 ALL_SOURCES = (
@@ -238,6 +239,11 @@ def resolve(options: ReproduceOptions) -> VisionPreset:
         if name not in fields:
             raise InputError(f"--set {key}: not a vision setting; choose from {', '.join(fields)}")
         try:
+            if fields[name] is bool:
+                if text.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                    raise ValueError(text)
+                changes[name] = text.lower() in ("1", "true", "yes")
+                continue
             changes[name] = fields[name](text)
         except ValueError:
             raise InputError(f"--set {key}={text}: expected a {fields[name].__name__}") from None
@@ -364,12 +370,15 @@ def _digest(preset: VisionPreset, name: str) -> str:
     import hashlib
 
     fields = asdict(preset)
-    fields.pop("sources")
-    fields.pop("seeds")
+    for key in ("sources", "seeds", "in_domain"):
+        fields.pop(key)
+    for key, default in (("monitor_bank", 2000), ("monitor_queries", 1000)):
+        if fields[key] == default:  # keys written before these were settings stay valid
+            fields.pop(key)
     if name == FLOOR:  # the floor is the untrained backbone: only these shape it
         keep = ("arch", "width", "size", "knn_k", "fmnist_train", "fmnist_test",
                 "monitor_bank", "monitor_queries")  # fmt: skip
-        fields = {k: fields[k] for k in keep}
+        fields = {k: fields[k] for k in keep if k in fields}
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
@@ -530,7 +539,7 @@ def run(options: ReproduceOptions) -> Finding:
     t0 = time.monotonic()
     load_start = os.getloadavg()
     splits = _probe_splits(preset)
-    names = [FLOOR, *preset.sources, IN_DOMAIN]
+    names = [FLOOR, *preset.sources, *([IN_DOMAIN] if preset.in_domain else [])]
     records: dict[str, list[dict[str, Any]]] = {}
     for name in names:
         records[name] = [
