@@ -107,7 +107,8 @@ def main() -> int:
     epochs = min(epochs, preset.epochs)
     report["gpu_preset"] = {"full_hours_at_rate": round(full / 3600, 2), "n": n,
                             "epochs": epochs}  # fmt: skip
-    extra = {"fmnist_train": "200", "fmnist_test": "100", "batch_size": "16"} if tiny else {}
+    extra = {"fmnist_train": "200", "fmnist_test": "100", "batch_size": "16",
+             "monitor_bank": "200", "monitor_queries": "100"} if tiny else {}  # fmt: skip
     t0 = time.monotonic()
     finding = run_reproduce("vision", out=out / "reproduce-gpu", preset="gpu", n=n,
                             epochs=epochs, seeds=2, progress=False,

@@ -84,6 +84,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--skip-build", action="store_true", help="pre-training ratios only")
     args = ap.parse_args()
     tsvs = ",".join(str(p) for p in sorted((ROOT / "llm-drawings").glob("*.tsv")))
     load0 = os.getloadavg()[0]
@@ -109,7 +110,11 @@ def main() -> int:
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    build = build_ratio(f"transcripts:{tsvs}", args.n, 64, args.shard_size, args.workers)
+    build = (
+        None
+        if args.skip_build
+        else build_ratio(f"transcripts:{tsvs}", args.n, 64, args.shard_size, args.workers)
+    )
     load1 = os.getloadavg()[0]
     print(f"\nload average {load0:.1f} at the start, {load1:.1f} at the end, "
           f"{os.cpu_count()} cores\n")  # fmt: skip
@@ -118,6 +123,8 @@ def main() -> int:
     for r in pre:
         print(f"| {r['arch']} at {r['size']} px, batch {r['batch']} | {r['plain_img_s']} | "
               f"{r['pretrain_img_s']} | **{r['ratio']:.0%}** |")  # fmt: skip
+    if build is None:
+        return 0
     print("\n| dataset build | local pool s | Ray s | Ray / local throughput | same bytes |")
     print("|---|---|---|---|---|")
     print(f"| {build['n']} transcript images, shards of {build['shard_size']}, "
