@@ -10,28 +10,27 @@ import pytest
 
 from snellen.errors import InputError
 from snellen.reproduce import ReproduceOptions, run_reproduce
-from snellen.reproduce.vision import FLOOR, IN_DOMAIN, resolve, verdict
-
-pytestmark = pytest.mark.slow
+from snellen.reproduce.vision import FLOOR, resolve, verdict
 
 
+@pytest.mark.slow
 def test_quick_preset_writes_a_finding_whose_training_moved(tmp_path: Path) -> None:
     out = tmp_path / "vision"
     finding = run_reproduce("vision", out=out, preset="quick", sources=("spectrum",),
-                            progress=False)  # fmt: skip
+                            extra={"in_domain": "0"}, progress=False)  # fmt: skip
     data = json.loads((out / "findings.json").read_text())
     for key in ("claim", "paper", "preset", "verdict", "reason", "seconds", "rows", "config"):
         assert key in data
     assert data["preset"] == "quick" and data["verdict"] == finding.verdict
     sources = {r["source"] for r in data["rows"]}
-    assert sources == {FLOOR, "spectrum", IN_DOMAIN}
+    assert sources == {FLOOR, "spectrum"}
     assert {r["probe"] for r in data["rows"]} == {"fashion-mnist", "digits"}
     for row in data["rows"]:
         assert row["seeds"] == 2
         for key in ("linear_mean", "linear_sd", "knn_mean", "knn_sd"):
             assert 0 <= row[key] <= 100, (row, key)
     # training moved: every trained source's loss changed and the weights left random init
-    for name in ("spectrum", IN_DOMAIN):
+    for name in ("spectrum",):
         for seed in (0, 1):
             rec = json.loads(next((out / "probes").glob(f"{name}-s{seed}-*.json")).read_text())
             loss = rec["loss"]
@@ -46,9 +45,23 @@ def test_quick_preset_writes_a_finding_whose_training_moved(tmp_path: Path) -> N
     # a rerun resumes from the stored records: same rows, nothing retrained
     stamp = {p: p.stat().st_mtime_ns for p in (out / "ckpt").glob("*.pt")}
     again = run_reproduce("vision", out=out, preset="quick", sources=("spectrum",),
-                          progress=False)  # fmt: skip
+                          extra={"in_domain": "0"}, progress=False)  # fmt: skip
     assert again.rows == finding.rows
     assert stamp == {p: p.stat().st_mtime_ns for p in (out / "ckpt").glob("*.pt")}
+
+
+def test_the_in_domain_source_is_fashion_mnist_training_images(tmp_path: Path) -> None:
+    from snellen.pretrain.data import index_images
+    from snellen.reproduce.vision import MONITOR_BANK, build_in_domain, sample_images
+
+    out = build_in_domain(tmp_path / "in-domain", 40, 32)
+    members = index_images([out])
+    assert len(members) == 40
+    metas = [json.loads(Path(m.shard).read_bytes()[m.meta_offset : m.meta_offset + m.meta_size])
+             for m in members]  # fmt: skip
+    assert all(m["index"] < MONITOR_BANK[0] for m in metas)  # never the monitor's images
+    img = sample_images(out, 2)[0]
+    assert img.shape == (32, 32, 3)
 
 
 def test_overrides_and_their_errors(tmp_path: Path) -> None:
