@@ -108,7 +108,7 @@ def main() -> int:
     report["gpu_preset"] = {"full_hours_at_rate": round(full / 3600, 2), "n": n,
                             "epochs": epochs}  # fmt: skip
     extra = {"fmnist_train": "200", "fmnist_test": "100", "batch_size": "16",
-             "monitor_bank": "200", "monitor_queries": "100"} if tiny else {}  # fmt: skip
+             "monitor_bank": "200", "monitor_queries": "100", "in_domain": "0"} if tiny else {}  # fmt: skip
     t0 = time.monotonic()
     finding = run_reproduce("vision", out=out / "reproduce-gpu", preset="gpu", n=n,
                             epochs=epochs, seeds=2, progress=False,
