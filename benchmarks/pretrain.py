@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 
 
-def plain_loop(arch: str, size: int, batch: int, steps: int, device: str) -> float:
+def plain_loop(arch: str, size: int, batch: int, steps: int, device: str, width: int = 64) -> float:
     from snellen.pretrain.moco import MoCo, moco_loss
 
-    model = MoCo(arch).to(device)
+    model = MoCo(arch, width=width).to(device)
     loss_fn = moco_loss(4096).to(device)
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.03, momentum=0.9)
     x0 = torch.randn(batch, 3, size, size, device=device)

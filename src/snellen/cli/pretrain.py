@@ -17,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "AMP and channels-last.",
     )
     p.add_argument("--data", required=True, help="dataset directories, comma-separated")
-    p.add_argument("--arch", choices=("resnet18", "resnet50"), default="resnet18")
+    p.add_argument("--arch", choices=("resnet18", "resnet50", "resnet18-cifar", "convnet"),
+                   default="resnet18")  # fmt: skip
+    p.add_argument("--width", type=int, default=64,
+                   help="first-stage channels of resnet18-cifar and convnet (default 64)")  # fmt: skip
     p.add_argument("--out", required=True, help="checkpoint file (created, or resumed)")
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=256, help="per process (default 256)")
@@ -32,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-after", type=int, default=None,
                    help="end this session after this many steps in all (resume later)")  # fmt: skip
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--loader", choices=("memory", "stream"), default="memory",
+                   help="memory: decode once, batched views (default); stream: PIL per image")  # fmt: skip
+    p.add_argument("--warmup", type=float, default=0.0, help="fraction of steps of lr warm-up")
+    p.add_argument("--crop-min", type=float, default=0.2, help="smallest crop (area fraction)")
+    p.add_argument("--jitter", type=float, default=1.0, help="colour-jitter strength")
+    p.add_argument("--blur", type=float, default=0.5, help="probability of a Gaussian blur")
     p.set_defaults(func=run)
 
 
@@ -42,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         args.data, args.out, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
         size=args.size, save_every=args.save_every, workers=args.workers, lr=args.lr,
         momentum=args.momentum, queue=args.queue, seed=args.seed, amp=not args.no_amp,
-        threads=args.threads, stop_after=args.stop_after,
+        threads=args.threads, stop_after=args.stop_after, width=args.width, loader=args.loader,
+        warmup=args.warmup, crop_min=args.crop_min, jitter=args.jitter, blur=args.blur,
     )  # fmt: skip
     if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
         return 0

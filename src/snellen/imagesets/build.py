@@ -160,38 +160,44 @@ def _take(it: Iterator[ShardJob], n: int) -> list[ShardJob]:
     return out
 
 
+class _ShardWorker:
+    """A Ray actor that runs shard jobs one after another in one process, keeping its
+    confined render pool warm between them (one actor per CPU: the per-task cost is a
+    method call, not a worker process, an import of snellen and a render pool)."""
+
+    def run(self, job: ShardJob) -> ShardRecord:
+        return run_shard(job)
+
+
 def run_ray(jobs: list[ShardJob], workers: int, address: str | None) -> Iterator[ShardRecord]:
-    """Shards as Ray tasks: on the cluster at ``address``, or on a local Ray instance
-    started here (``workers`` CPUs) and stopped at the end. Each Ray worker keeps its own
-    confined render pool between tasks."""
+    """Shards on Ray: on the cluster at ``address``, or on a local Ray instance started
+    here (``workers`` CPUs) and stopped at the end. One actor per CPU takes shard jobs as
+    it finishes them; each keeps its own confined render pool between shards."""
     try:
         import ray
+        from ray.util import ActorPool
     except ImportError:
         raise InputError("--backend ray needs Ray: pip install 'ray==2.60.0'") from None
     started = False
     if not ray.is_initialized():
-        env = {"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}}
         if address:
+            env = {"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}}
             ray.init(address=address, runtime_env=env, log_to_driver=False)
         else:
+            # a local instance's workers inherit this process's environment (PYTHONPATH
+            # included), so no runtime environment (and its agent's set-up) is needed
             ray.init(
                 num_cpus=workers,
                 include_dashboard=False,
                 log_to_driver=False,
-                runtime_env=env,
                 _node_ip_address="127.0.0.1",
             )
         started = True
     try:
-        task = ray.remote(num_cpus=1, max_retries=2)(run_shard)
         cpus = max(1, int(ray.cluster_resources().get("CPU", workers)))
-        todo = iter(jobs)
-        running = [task.remote(j) for j in _take(todo, 2 * cpus)]
-        while running:
-            done, running = ray.wait(running, num_returns=1)
-            for ref in done:
-                yield ray.get(ref)
-                running += [task.remote(j) for j in _take(todo, 1)]
+        actor = ray.remote(num_cpus=1, max_restarts=2, max_task_retries=2)(_ShardWorker)
+        pool = ActorPool([actor.remote() for _ in range(min(cpus, max(1, len(jobs))))])
+        yield from pool.map_unordered(lambda a, job: a.run.remote(job), jobs)
     finally:
         if started:
             ray.shutdown()

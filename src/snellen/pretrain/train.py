@@ -17,6 +17,7 @@ import os
 import pickle
 import random
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from snellen.errors import InputError
-from snellen.pretrain.data import ShardImages, data_dirs, moco_v2_transform
+from snellen.pretrain.augment import ViewSpec, two_views
+from snellen.pretrain.data import ShardImages, data_dirs, moco_v2_transform, sample_seed
 from snellen.pretrain.moco import MoCo, moco_loss
 
 
@@ -47,6 +49,13 @@ class PretrainConfig:
     seed: int = 0
     amp: bool = True  # used on CUDA only
     channels_last: bool = True  # used on CUDA only
+    width: int = 64  # resnet18-cifar's first-stage channels
+    loader: str = "memory"  # "memory": decoded once, batched views; "stream": PIL per image
+    warmup: float = 0.0  # fraction of the steps with a linear lr warm-up
+    crop_min: float = 0.2  # smallest crop, as a fraction of the image area
+    jitter: float = 1.0  # colour-jitter strength (1 = MoCo-v2's 0.4/0.4/0.4/0.1)
+    blur: float = 0.5  # probability of a Gaussian blur
+    hidden: int = 2048  # projection head's hidden units
 
 
 @dataclass
@@ -86,6 +95,9 @@ def _dist() -> tuple[int, int, int]:
     return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
+LOADERS = ("memory", "stream")
+
+
 def pretrain(
     data: str | list[str],
     out: str | os.PathLike[str],
@@ -100,19 +112,29 @@ def pretrain(
     threads: int | None = None,
     stop_after: int | None = None,
     progress: bool = True,
+    monitor: Callable[[torch.nn.Module], dict[str, float]] | None = None,
     **overrides: Any,
 ) -> PretrainResult:
     """Pre-train ``arch`` with MoCo-v2 on the images in ``data`` (dataset directories);
     the checkpoint at ``out`` is created, or resumed when it exists. ``threads`` sets
     torch's CPU threads (1 is often fastest on a shared machine: spinning threads starve);
     ``stop_after`` ends this session after that many steps in all (checkpoint saved), for
-    time-sliced jobs."""
+    time-sliced jobs. ``monitor(backbone)`` is called before the first step and after every
+    epoch (e.g. an online kNN accuracy); its values are kept in the checkpoint's
+    ``monitor`` list with the epoch.
+
+    ``loader="memory"`` (default) decodes every image once into a uint8 tensor and draws
+    both views of a whole batch with tensor operations (:mod:`snellen.pretrain.augment`);
+    ``"stream"`` reads each image from its shard per step with PIL's aug-plus in loader
+    processes, for datasets larger than memory."""
     from tqdm import tqdm
 
     if threads:
         torch.set_num_threads(threads)
     dirs = data_dirs(data)
     cfg = PretrainConfig(dirs, arch, epochs, batch_size, size, **overrides)
+    if cfg.loader not in LOADERS:
+        raise InputError(f"--loader {cfg.loader}: choose one of {', '.join(LOADERS)}")
     rank, world, local_rank = _dist()
     if world > 1:
         import torch.distributed as dist
@@ -124,8 +146,10 @@ def pretrain(
     use_amp = cfg.amp and dev.type == "cuda"
     channels_last = cfg.channels_last and dev.type == "cuda"
 
+    spec = ViewSpec(size, cfg.crop_min, cfg.jitter, 0.2, cfg.blur)
     dataset = ShardImages(dirs, moco_v2_transform(size), seed=cfg.seed)
     n = len(dataset)
+    pixels = decode_images(dataset).to(dev) if cfg.loader == "memory" else None
     global_batch = batch_size * world
     steps_per_epoch = n // global_batch
     if steps_per_epoch < 1:
@@ -134,9 +158,10 @@ def pretrain(
         )
     queue = min(cfg.queue, (n // batch_size) * batch_size)
     total_steps = steps_per_epoch * epochs
+    warmup = int(cfg.warmup * total_steps)
 
     torch.manual_seed(cfg.seed)
-    model = MoCo(arch).to(dev)
+    model = MoCo(arch, hidden=cfg.hidden, width=cfg.width).to(dev)
     criterion = moco_loss(queue, temperature=cfg.temperature, distributed=world > 1).to(dev)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -148,13 +173,12 @@ def pretrain(
     lr = cfg.lr * global_batch / 256
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps))
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total_steps, warmup))
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
 
     path = Path(out)
     step, history, resumed = 0, [], 0
+    monitored: list[dict[str, float]] = []
     if path.exists():
         ckpt = torch.load(path, map_location=dev, weights_only=False)
         if ckpt["config"] != asdict(cfg):
@@ -170,8 +194,8 @@ def pretrain(
         scheduler.load_state_dict(ckpt["scheduler"])
         scaler.load_state_dict(ckpt["scaler"])
         _set_rng_state(ckpt["rng"])
-        step, history = ckpt["step"], ckpt["history"]
-        resumed = step
+        step, history, resumed = ckpt["step"], ckpt["history"], ckpt["step"]
+        monitored = list(ckpt.get("monitor", []))
 
     def save() -> None:
         if rank != 0:
@@ -180,6 +204,7 @@ def pretrain(
             {
                 "config": asdict(cfg),
                 "arch": arch,
+                "width": cfg.width,
                 "model": model.state_dict(),
                 "backbone": model.backbone.state_dict(),
                 "queue": criterion.memory_bank.bank.detach().cpu(),
@@ -191,33 +216,50 @@ def pretrain(
                 "step": step,
                 "epoch": step // steps_per_epoch,
                 "total_steps": total_steps,
+                "queue_size": queue,
                 "images": n,
                 "history": history,
+                "monitor": monitored,
                 "finished": step >= total_steps,
             },
             path,
         )
+
+    def watch(epoch: int) -> None:
+        if monitor is None or rank != 0 or any(m["epoch"] == epoch for m in monitored):
+            return
+        was_training = model.training
+        with _rng_kept():
+            values = monitor(model.backbone)
+        model.train(was_training)
+        monitored.append({"epoch": epoch, "step": step, **values})
 
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     bar = tqdm(total=total_steps, initial=step, unit="step", desc=f"moco {arch}",
                disable=not progress or rank != 0)  # fmt: skip
     t_start, seen = time.monotonic(), 0
     end = min(total_steps, stop_after) if stop_after else total_steps
+    if step == 0:
+        watch(0)
     while step < end:
         epoch, skip = divmod(step, steps_per_epoch)
         order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch))
         batches = [
-            order[(b * world + rank) * batch_size : (b * world + rank + 1) * batch_size].tolist()
+            (b, order[(b * world + rank) * batch_size : (b * world + rank + 1) * batch_size])
             for b in range(skip, steps_per_epoch)
         ]
         dataset.set_epoch(epoch)
-        loader = DataLoader(
-            dataset, batch_sampler=batches, num_workers=workers,
-            collate_fn=_collate, pin_memory=dev.type == "cuda",
-        )  # fmt: skip
+        views: Iterable[tuple[torch.Tensor, torch.Tensor]]
+        if pixels is not None:
+            views = _batched_views(pixels, batches, spec, cfg.seed, epoch)
+        else:
+            views = DataLoader(
+                dataset, batch_sampler=[idx.tolist() for _, idx in batches], num_workers=workers,
+                collate_fn=_collate, pin_memory=dev.type == "cuda",
+            )  # fmt: skip
         model.train()
-        for x0, x1 in loader:
-            t0 = time.monotonic()
+        t0 = time.monotonic()
+        for x0, x1 in views:
             x0, x1 = x0.to(dev, non_blocking=True), x1.to(dev, non_blocking=True)
             if channels_last:
                 x0 = x0.contiguous(memory_format=torch.channels_last)
@@ -234,13 +276,17 @@ def pretrain(
             scheduler.step()
             step += 1
             seen += len(x0) * world
-            rate = len(x0) * world / max(time.monotonic() - t0, 1e-9)
+            now = time.monotonic()
+            rate = len(x0) * world / max(now - t0, 1e-9)  # views included: the loop's rate
+            t0 = now
             history.append(
                 {"step": step, "epoch": epoch, "loss": float(loss.item()),
                  "lr": optimizer.param_groups[0]["lr"], "images_per_s": round(rate, 2)}
             )  # fmt: skip
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
+            if step % steps_per_epoch == 0:
+                watch(step // steps_per_epoch)
             if step % save_every == 0 or step % steps_per_epoch == 0 or step == end:
                 save()
             if step >= end:
@@ -256,6 +302,56 @@ def pretrain(
         str(path), step, epochs, history[-1]["loss"] if history else float("nan"),
         round(seen / elapsed, 2) if seen else 0.0, resumed, str(dev),
     )  # fmt: skip
+
+
+def _schedule(total: int, warmup: int) -> Callable[[int], float]:
+    """Linear warm-up over ``warmup`` steps, then a cosine to zero at ``total``."""
+
+    def factor(s: int) -> float:
+        if s < warmup:
+            return (s + 1) / warmup
+        t = min(s, total) - warmup
+        return 0.5 * (1 + math.cos(math.pi * t / max(1, total - warmup)))
+
+    return factor
+
+
+class _rng_kept:
+    """Keep the global RNG states across a block (a monitor must not change training)."""
+
+    def __enter__(self) -> None:
+        self.state = _rng_state()
+
+    def __exit__(self, *exc: object) -> None:
+        _set_rng_state(self.state)
+
+
+def decode_images(dataset: ShardImages) -> torch.Tensor:
+    """Every image of ``dataset`` as one uint8 tensor (N, 3, H, W); images of another size
+    than the first are resized to it."""
+    first = np.asarray(dataset.image(0))
+    h, w = first.shape[:2]
+    out = torch.empty(len(dataset), 3, h, w, dtype=torch.uint8)
+    for i in range(len(dataset)):
+        img = dataset.image(i)
+        if img.size != (w, h):
+            img = img.resize((w, h))
+        out[i] = torch.from_numpy(np.array(img)).permute(2, 0, 1)
+    return out
+
+
+def _batched_views(
+    pixels: torch.Tensor,
+    batches: list[tuple[int, torch.Tensor]],
+    spec: ViewSpec,
+    seed: int,
+    epoch: int,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Both views of each batch, their randomness seeded by (seed, epoch, batch): a resumed
+    run draws the very crops the uninterrupted run drew."""
+    for b, idx in batches:
+        g = torch.Generator().manual_seed(sample_seed(seed, epoch, b))
+        yield two_views(pixels[idx.to(pixels.device)], spec, g)
 
 
 def _collate(batch: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -290,6 +386,6 @@ def load_backbone(path: str | os.PathLike[str], device: str = "cpu") -> tuple[to
         ) from None
     if not isinstance(ckpt, dict) or "backbone" not in ckpt:
         raise InputError(f"{p}: not a snellen pretrain checkpoint (no backbone weights)")
-    net, _ = make_backbone(ckpt["arch"])
+    net, _ = make_backbone(ckpt["arch"], int(ckpt["config"].get("width", 64)))
     net.load_state_dict(ckpt["backbone"])
     return net.eval(), ckpt["arch"]

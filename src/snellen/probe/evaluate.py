@@ -67,7 +67,7 @@ def extract_features(
     backbone.eval()
     out = []
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).float() / 255.0
+        x = torch.from_numpy(np.array(images[i : i + batch_size])).float() / 255.0
         x = x.unsqueeze(-1).expand(*x.shape, 3) if x.ndim == 3 else x
         x = x.permute(0, 3, 1, 2)
         if x.shape[-1] != size or x.shape[-2] != size:
@@ -140,14 +140,13 @@ def probe(
     if threads:
         torch.set_num_threads(threads)
     backbone, arch = load_backbone(checkpoint)
-    ckpt_size = int(
-        torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]["size"]
-    )
-    size = size or ckpt_size
+    config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+    size = size or int(config["size"])
+    width = int(config.get("width", 64))
     splits = (data or load_dataset(dataset, root, seed)).limit(train_limit, test_limit, seed)
     ty, sy = torch.from_numpy(splits.train_y).long(), torch.from_numpy(splits.test_y).long()
     torch.manual_seed(seed)
-    floor, _ = make_backbone(arch)
+    floor, _ = make_backbone(arch, width)
     digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
     data_key = (
         f"{splits.name.replace('/', '_').replace(':', '_')}-{len(ty)}-{len(sy)}-s{seed}-{size}px"
@@ -156,7 +155,7 @@ def probe(
     results = []
     for name, net, net_key in (
         ("checkpoint", backbone, digest),
-        ("random-init", floor, f"{arch}-random-s{seed}"),
+        ("random-init", floor, f"{arch}-w{width}-random-s{seed}"),
     ):
         t0 = time.monotonic()
         tr = _cached(
