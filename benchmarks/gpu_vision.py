@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pretrain import plain_loop  # noqa: E402
+from pretrain import plain_loop
 
 
 def throughput(data: Path, arch: str, size: int, batch: int, steps: int, device: str) -> dict:

@@ -27,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pretrain import plain_loop  # noqa: E402
+from pretrain import plain_loop
 
 
 def pretrain_ratio(data: str, arch: str, width: int, size: int, batch: int, steps: int,
