@@ -188,6 +188,22 @@ def test_runs_differing_in_any_result_option_write_separate_files(tmp_path: Path
     assert again.resumed.get("complete") == 1
 
 
+def test_a_model_named_by_a_long_path_gets_a_short_distinct_file_name() -> None:
+    from dataclasses import replace
+
+    from snellen.evaluate.run import result_name
+
+    result = evaluate("aro", "snellen-shapes", "vad-aro/order", n=12, progress=False, workers=0)
+    deep = "/" + "/".join(["a-rather-long-directory-name"] * 12)
+    names = {
+        result_name(replace(result, model=f"open-clip:{deep}/cfg.json:{deep}/{tag}.pt"))
+        for tag in ("one", "two")
+    }
+    assert len(names) == 2
+    assert all(len(n.encode()) < 200 and n.endswith(".json") for n in names)
+    assert result_name(result).startswith("aro__vad-aro-order__snellen-shapes__")
+
+
 class _Unlabelled(Scorer):
     """A scorer that says nothing about what it may be compared with."""
 

@@ -261,8 +261,24 @@ def result_name(result: EvalResult) -> str:
     ]  # fmt: skip
     if o.get("root"):
         parts.append("root" + hashlib.sha256(str(o["root"]).encode()).hexdigest()[:8])
-    stem = "__".join([result.task, result.dataset, result.model, "-".join(parts)])
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", stem).strip("-") + ".json"
+    stem = "__".join(
+        [_name_part(result.task), _name_part(result.dataset), _name_part(result.model),
+         "-".join(parts)]
+    )  # fmt: skip
+    return stem + ".json"
+
+
+_NAME_PART = 64  # a file name stays far below the 255 bytes file systems allow
+
+
+def _name_part(text: str) -> str:
+    """``text`` safe for a file name; a long one (a model given by its full path) keeps its
+    end, which names the file, and a hash of the whole, which keeps names apart."""
+    safe = re.sub(r"[^A-Za-z0-9_.=-]+", "-", text).strip("-")
+    if len(safe) <= _NAME_PART:
+        return safe
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    return f"{safe[-(_NAME_PART - 11) :].lstrip('-.')}-{digest}"
 
 
 def result_path(result: EvalResult, out: str | Path) -> Path:
