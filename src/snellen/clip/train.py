@@ -270,13 +270,14 @@ def train_clip(
             step += 1
             per_step = timer.step() if timer is not None else None
             if timer is not None and per_step is not None and budget is not None:
-                b = fit_steps(
+                sched = fit_steps(
                     total, cfg.warmup_steps, done_steps=step, seconds_per_step=per_step,
                     seconds_left=budget - (time.monotonic() - t_train), timed_steps=timer.probe,
                     budget_seconds=budget,
                 )  # fmt: skip
-                total, warmup, fit = b.fitted_steps, b.warmup_steps, b.to_dict()
-                say(f"schedule fitted to the budget: {b.fitted_steps} of {b.planned_steps} steps")
+                total, warmup = sched.fitted_steps, sched.warmup_steps
+                fit = sched.to_dict()
+                say(f"schedule fitted to the budget: {total} of {sched.planned_steps} steps")
             if step % 100 == 0 or step == total:
                 entry = {
                     "step": step,
