@@ -46,11 +46,29 @@ def test_fit_shortens_the_schedule_and_its_warmup_to_the_budget():
     assert spent.fitted_steps == 11 and spent.warmup_steps == 1
 
 
-def test_step_timer_reports_once_after_its_probe():
-    timer = StepTimer(probe=3)
-    got = [timer.step() for _ in range(6)]
+def test_step_timer_reports_after_its_probe_then_every_refit():
+    once = StepTimer(probe=3, refit_every=0)
+    got = [once.step() for _ in range(6)]
     assert got[:3] == [None, None, None] and got[3] is not None and got[3] >= 0
-    assert got[4:] == [None, None]
+    assert got[4:] == [None, None] and once.done
+    timer = StepTimer(probe=3, refit_every=2)
+    due = [i for i in range(10) if timer.step() is not None]
+    assert due == [3, 5, 7, 9]  # the first step is not timed
+
+
+def test_a_refit_keeps_the_plan_and_a_finished_warmup():
+    first = fit_steps(
+        750, 50, done_steps=10, seconds_per_step=2.0, seconds_left=600.0, timed_steps=8,
+        budget_seconds=620.0,
+    )  # fmt: skip
+    # the machine got faster: the schedule lengthens (never past the plan), warm-up kept
+    later = fit_steps(
+        first.fitted_steps, 50, done_steps=100, seconds_per_step=1.0, seconds_left=500.0,
+        timed_steps=8, budget_seconds=620.0, previous=first,
+    )  # fmt: skip
+    assert later.planned_steps == 750 and later.fitted_steps == 600
+    assert later.warmup_steps == first.warmup_steps == 31
+    assert later.first_fitted_steps == 310 and later.refits == 1
 
 
 def test_a_time_limited_negclip_run_fits_its_schedule(tmp_path):

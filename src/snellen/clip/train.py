@@ -15,7 +15,7 @@ import torch
 from snellen.clip.data import Pairs, load_pairs
 from snellen.clip.loss import clip_loss
 from snellen.clip.model import ShapesCLIP, ShapesCLIPConfig, save_checkpoint
-from snellen.clip.schedule import StepTimer, fit_steps, warmup_cosine
+from snellen.clip.schedule import BudgetFit, StepTimer, fit_steps, warmup_cosine
 from snellen.clip.tokenizer import WordTokenizer
 from snellen.errors import InputError
 
@@ -242,7 +242,7 @@ def train_clip(
     warmup = cfg.warmup_steps
     # with a budget, time a few steps and fit the schedule to the steps the budget holds
     timer = StepTimer() if budget is not None else None
-    fit: dict[str, Any] | None = None
+    sched: BudgetFit | None = None
     while step < total:
         order = torch.randperm(len(train), generator=gen)
         for b in range(steps_per_epoch):
@@ -273,11 +273,11 @@ def train_clip(
                 sched = fit_steps(
                     total, cfg.warmup_steps, done_steps=step, seconds_per_step=per_step,
                     seconds_left=budget - (time.monotonic() - t_train), timed_steps=timer.probe,
-                    budget_seconds=budget,
+                    budget_seconds=budget, previous=sched,
                 )  # fmt: skip
+                if sched.fitted_steps != total:
+                    say(f"schedule fitted to the budget: {sched.fitted_steps} steps")
                 total, warmup = sched.fitted_steps, sched.warmup_steps
-                fit = sched.to_dict()
-                say(f"schedule fitted to the budget: {total} of {sched.planned_steps} steps")
             if step % 100 == 0 or step == total:
                 entry = {
                     "step": step,
@@ -316,7 +316,7 @@ def train_clip(
             "heldout_all": held_all.to_dict(),
             "seen": seen_r.to_dict(),
             "history": history,
-            "schedule_fit": fit,
+            "schedule_fit": None if sched is None else sched.to_dict(),
             "torch": str(torch.__version__),
             "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
             "command": command,

@@ -38,7 +38,7 @@ from PIL import Image
 
 from snellen.clip.data import Pairs, collect, load_pairs
 from snellen.clip.loss import MAX_LOGIT_SCALE, clip_loss
-from snellen.clip.schedule import StepTimer, fit_steps, warmup_cosine
+from snellen.clip.schedule import BudgetFit, StepTimer, fit_steps, warmup_cosine
 from snellen.errors import InputError
 
 SWAP_TAGS = {
@@ -596,7 +596,7 @@ def finetune(
     if loop.warmup is None:
         loop.warmup = cfg.warmup_steps
     # with a budget, time a few steps and fit the schedule to the steps the budget holds
-    timer = StepTimer() if budget is not None and loop.fit is None else None
+    timer = StepTimer() if budget is not None else None
 
     def save_state() -> None:
         if state_path is None:
@@ -649,13 +649,15 @@ def finetune(
                 fit = fit_steps(
                     total, cfg.warmup_steps, done_steps=loop.step, seconds_per_step=per_step,
                     seconds_left=budget - used, timed_steps=timer.probe,
-                    budget_seconds=budget,
+                    budget_seconds=budget, previous=BudgetFit(**loop.fit) if loop.fit else None,
                 )  # fmt: skip
+                if not loop.fit or fit.fitted_steps != total:
+                    say(
+                        f"schedule fitted to the budget: {per_step:.2f} s a step, "
+                        f"{fit.fitted_steps} of {fit.planned_steps} steps, warm-up "
+                        f"{fit.warmup_steps}"
+                    )
                 total, loop.warmup, loop.fit = fit.fitted_steps, fit.warmup_steps, fit.to_dict()
-                say(
-                    f"schedule fitted to the budget: {per_step:.2f} s a step, "
-                    f"{fit.fitted_steps} of {fit.planned_steps} steps, warm-up {fit.warmup_steps}"
-                )
             if loop.step % 25 == 0 or loop.step == total:
                 entry = {
                     "step": loop.step,
