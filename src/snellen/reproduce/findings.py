@@ -24,7 +24,9 @@ __all__ = [
     "VERDICTS",
     "Figure",
     "Finding",
+    "Interval",
     "ReproduceOptions",
+    "interval",
     "machine_description",
     "read_finding",
     "write_finding",
@@ -95,6 +97,36 @@ class Finding:
                         f"finding {self.name}: row {i} column {key!r} is "
                         f"{type(value).__name__}; rows hold scalars only"
                     )
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean, sample standard deviation and a two-sided 95% Student-t interval of the mean
+    over ``n`` values (seeds); with one value the interval is the value itself and ``sd``
+    is 0 (a verdict must not rest on it)."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+    n: int
+
+
+def interval(values: list[float] | tuple[float, ...]) -> Interval:
+    """The :class:`Interval` of ``values`` (at least one)."""
+    import statistics
+
+    from scipy import stats
+
+    if not values:
+        raise ValueError("an interval needs at least one value")
+    n = len(values)
+    mean = statistics.fmean(values)
+    if n == 1:
+        return Interval(mean, 0.0, mean, mean, 1)
+    sd = statistics.stdev(values)
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / n**0.5
+    return Interval(mean, sd, mean - half, mean + half, n)
 
 
 def machine_description() -> str:
