@@ -10,6 +10,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,89 @@ def test_shipped_findings_are_complete_and_labelled():
         for fig in finding.figures:
             assert (path.parent / fig.path).is_file(), fig.path
             assert (path.parent / fig.path).stat().st_size < 400_000
+
+
+# ------------------------------------------------------------------ the verdict rules
+
+
+def _bow_values(drop: float, relation: float) -> dict[tuple[str, str, str], dict[int, float]]:
+    from snellen.reproduce.bag_of_words import COMPOSITION, RETRIEVAL_METRICS, SHUFFLES
+
+    values: dict[tuple[str, str, str], dict[int, float]] = {}
+    for seed, wobble in enumerate((-1.0, 0.0, 1.0)):
+        for metric, _ in RETRIEVAL_METRICS:
+            values.setdefault(("m", "vad-retrieval", metric), {})[seed] = 78 + wobble
+            for kind in SHUFFLES:
+                key = ("m", f"vad-retrieval:{kind}", metric)
+                values.setdefault(key, {})[seed] = 78 + wobble - drop + 0.3 * seed
+        for name, metric, _ in COMPOSITION:
+            base = relation if name == "vad-aro/relation" else (19.0 if "order" in name else 50.0)
+            values.setdefault(("m", name, metric), {})[seed] = base + wobble
+    return values
+
+
+@pytest.mark.parametrize(
+    ("drop", "relation", "verdict"),
+    [
+        (1.0, 51.0, "holds"),  # shuffles cost a point, relation at chance
+        (20.0, 51.0, "does not hold"),  # shuffling costs 20 points of R@1, surely
+        (1.0, 80.0, "does not hold"),  # relation surely far above chance
+        (1.0, 53.0, "holds in kind"),  # relation's mean inside the margin, its interval not
+        (1.0, 56.0, "undecided at this preset"),  # mean outside, interval reaching inside
+    ],
+)
+def test_bag_of_words_verdict(drop, relation, verdict):
+    from snellen.reproduce.bag_of_words import PRESETS, _rows, _verdict
+
+    preset = replace(PRESETS["cpu"], models=("m",))
+    chance = {"vad-aro/relation": 50.0, "vad-aro/attribution": 50.0, "vad-aro/order": 20.0}
+    rows = _rows(preset, _bow_values(drop, relation), chance, {}, [0, 1, 2], False)
+    assert len(rows) == 5 * 3 + 3
+    assert _verdict(preset, rows)[0] == verdict
+    one = replace(preset, seeds=1)
+    assert _verdict(one, rows)[0] == "undecided at this preset"
+
+
+@pytest.mark.parametrize(
+    ("gain", "verdict"),
+    [
+        (8.0, "holds"),
+        (-8.0, "does not hold"),
+        (0.8, "holds in kind"),
+        (0.0, "undecided at this preset"),
+    ],
+)
+def test_negclip_verdict_reads_negclip_against_its_control(gain, verdict):
+    from snellen.reproduce.negclip import COMPOSITION, PRESETS, _rows, _verdict
+
+    values: dict[tuple[str, str, str], dict[int, float]] = {}
+    for seed, wobble in enumerate((-1.0, 0.5, 0.5)):
+        for name, _task, metric, _label, _role in COMPOSITION:
+            values.setdefault(("CLIP", name, metric), {})[seed] = 50 + wobble
+            values.setdefault(("CLIP-FT", name, metric), {})[seed] = 55 + wobble
+            noise = (-1.0, 0.0, 1.0)[seed] if gain in (0.8, 0.0) else 0.0
+            values.setdefault(("NegCLIP", name, metric), {})[seed] = 55 + wobble + gain + noise
+    scorers = {"CLIP": "snellen-shapes", "CLIP-FT": "a", "NegCLIP": "b"}
+    rows = _rows(list(COMPOSITION), values, {}, scorers, {"CLIP-FT": 10, "NegCLIP": 10})
+    neg = [r for r in rows if r["model"] == "NegCLIP"]
+    assert [r["vs_control"] for r in neg] == [pytest.approx(gain)] * 3
+    assert [r["vs_clip"] for r in neg] == [pytest.approx(5 + gain)] * 3
+    assert _verdict(PRESETS["cpu"], rows)[0] == verdict
+
+
+def test_negclip_presets_are_the_documented_recipes():
+    from snellen.evaluate.negclip import NegClipConfig
+    from snellen.reproduce.negclip import PRESETS, _configs, _resolve
+
+    cpu = _configs(PRESETS["cpu"], None)
+    # the cpu preset is `train-clip --negclip --init snellen-shapes --max-minutes 15` as shipped
+    assert cpu["NegCLIP"] == replace(NegClipConfig(), max_minutes=15)
+    assert cpu["CLIP-FT"] == replace(cpu["NegCLIP"], negatives="none", hard_images=0)
+    opts = ReproduceOptions(out=Path("x"), preset="cpu", extra={"lr": "1e-4", "n_train": "800"})
+    assert (_resolve(opts).lr, _resolve(opts).n_train) == (1e-4, 800)
+    with pytest.raises(InputError, match="--set colour: reproduce negclip knows"):
+        _resolve(ReproduceOptions(out=Path("x"), extra={"colour": "red"}))
+    with pytest.raises(InputError, match="needs --set root=DIR"):
+        from snellen.reproduce.negclip import run
+
+        run(ReproduceOptions(out=Path("x"), preset="paper"))
