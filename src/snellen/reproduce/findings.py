@@ -219,7 +219,7 @@ def render_html(finding: Finding, out: Path) -> str:
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;margin:1em 0;font-size:0.9em}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
-th{{background:#f3f3f3}}
+th{{background:#f3f3f3}} .wide{{overflow-x:auto}}
 .verdict{{font-size:1.2em;padding:0.5em 1em;border-radius:6px;display:inline-block}}
 .holds,.holds-in-kind{{background:#d9f2d9}} .does-not-hold{{background:#f6d5d5}}
 .undecided-at-this-preset{{background:#f4ecc8}}
@@ -230,7 +230,7 @@ figure{{display:inline-block;margin:1em;vertical-align:top}} img{{max-width:560p
 <p class="verdict {verdict_class}" id="verdict"><b>{e(finding.verdict)}</b>: {e(finding.reason)}</p>
 <p>Preset <code>{e(finding.preset)}</code>; command <code>{e(finding.command)}</code>;
 {e(finding.machine)}; {e(finding.date)}; {finding.seconds:.0f} s.</p>
-<h2>Rows</h2><table id="rows"><tr>{head}</tr>{body}</table>
+<h2>Rows</h2><div class="wide"><table id="rows"><tr>{head}</tr>{body}</table></div>
 {"<h2>Notes</h2><ul>" + notes + "</ul>" if notes else ""}
 <h2>Figures</h2>{"".join(figures) or "<p>none</p>"}
 <h2>Configuration</h2><table>{config}</table>
