@@ -333,3 +333,23 @@ def test_negclip_presets_are_the_documented_recipes():
         from snellen.reproduce.negclip import run
 
         run(ReproduceOptions(out=Path("x"), preset="paper"))
+
+
+@pytest.mark.slow
+def test_bag_of_words_runs_and_resumes(tmp_path):
+    """The real finding at a tiny size: rows for every caption kind and composition set,
+    both figures, and a second start on the same directory computes no embedding again."""
+    from snellen.evaluate import load_results
+
+    out = tmp_path / "bow"
+    first = run_reproduce("bag-of-words", out=out, n=10, seeds=2, progress=False)
+    assert first.verdict in VERDICTS and first.preset == "quick"
+    datasets = {(r["dataset"], r["captions"]) for r in first.rows}
+    assert len(datasets) == 5 + 3 and all(r["seeds"] == 2 for r in first.rows)
+    assert all((out / f.path).stat().st_size > 1000 for f in first.figures)
+    runs = load_results(out / "eval" / "snellen-shapes")
+    assert len(runs) == 8 * 2
+    assert first.config["resumed_runs"] == 0
+    again = run_reproduce("bag-of-words", out=out, n=10, seeds=2, progress=False)
+    assert again.rows == first.rows
+    assert again.config["resumed_runs"] == 16  # every evaluation was complete: none ran again

@@ -164,6 +164,7 @@ def run(options: ReproduceOptions) -> Finding:
         total=len(preset.models) * (len(jobs) + len(official)), desc="bag-of-words",
         unit="run", disable=not options.progress,
     )  # fmt: skip
+    resumed = 0  # evaluations found complete in OUT/eval (a resumed run)
     for model in preset.models:
         scorer = load_scorer(model, **({"device": preset.device} if preset.device else {}))
         target = out / "eval" / _label(model)
@@ -179,6 +180,7 @@ def run(options: ReproduceOptions) -> Finding:
                 task, scorer, name, root if is_official else None, out=target, seed=seed,
                 n=n, data=built[(name, seed)], workers=1, progress=False,
             )  # fmt: skip
+            resumed += int(result.resumed.get("complete", 0))
             for metric, value in result.metrics.items():
                 if value is None:
                     continue
@@ -216,6 +218,7 @@ def run(options: ReproduceOptions) -> Finding:
         "margin_points": preset.margin,
         "official_root": root,
         "device": preset.device or "auto",
+        "resumed_runs": resumed,
     }
     command = f"snellen reproduce bag-of-words --preset {options.preset}"
     return Finding(

@@ -262,6 +262,7 @@ def run(options: ReproduceOptions) -> Finding:
     jobs = [(seed, name, task) for seed in seeds for name, task in dict.fromkeys((s[0], s[1]) for s in sets)]  # fmt: skip
     bar = tqdm(total=len(jobs) * len(loaded), desc="negclip eval", unit="run",
                disable=not options.progress)  # fmt: skip
+    resumed = 0  # evaluations found complete in OUT/eval (a resumed run)
     for seed, name, task in jobs:
         is_official = name.startswith("aro/")
         data = build_dataset(name, aro_root if is_official else None, n=preset.eval_n, seed=seed)
@@ -272,6 +273,7 @@ def run(options: ReproduceOptions) -> Finding:
                 out=out / "eval" / _label(label), seed=seed, n=preset.eval_n, data=data,
                 workers=1, progress=False,
             )  # fmt: skip
+            resumed += int(result.resumed.get("complete", 0))
             for metric, value in result.metrics.items():
                 if value is None:
                     continue
@@ -311,6 +313,7 @@ def run(options: ReproduceOptions) -> Finding:
         if k not in ("note",)
     }
     config |= {f"steps_{k}": v for k, v in steps.items()}
+    config["resumed_runs"] = resumed
     return Finding(
         name="negclip", claim=CLAIM, paper=PAPER, preset=options.preset, verdict=verdict,
         reason=reason, seconds=0.0, rows=rows,
