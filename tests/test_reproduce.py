@@ -325,6 +325,13 @@ def test_negclip_presets_are_the_documented_recipes():
     # the cpu preset is `train-clip --negclip --init snellen-shapes --max-minutes 15` as shipped
     assert cpu["NegCLIP"] == replace(NegClipConfig(), max_minutes=15)
     assert cpu["CLIP-FT"] == replace(cpu["NegCLIP"], negatives="none", hard_images=0)
+    # with a time budget the control takes exactly NegCLIP's steps and warm-up, no clock
+    from snellen.reproduce.negclip import matched_control
+
+    control = matched_control(cpu["CLIP-FT"], 91, 12)
+    assert control.max_minutes is None and control.warmup_steps == 12
+    assert int(control.epochs * (control.n_train // control.batch_size)) == 91
+    assert replace(control, epochs=6.0, warmup_steps=50, max_minutes=15) == cpu["CLIP-FT"]
     opts = ReproduceOptions(out=Path("x"), preset="cpu", extra={"lr": "1e-4", "n_train": "800"})
     assert (_resolve(opts).lr, _resolve(opts).n_train) == (1e-4, 800)
     with pytest.raises(InputError, match="--set colour: reproduce negclip knows"):
