@@ -269,7 +269,8 @@ def _rows(
                 "ci_high": iv.high, "seeds": iv.n, "chance": chance.get(name),
                 "published": published.get((name, metric)),
             })  # fmt: skip
-    return rows
+    # percent to four decimals: float noise (a change of 2.98e-06) is not a finding
+    return [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
 
 
 def _verdict(preset: BagOfWordsPreset, rows: list[dict[str, Scalar]]) -> tuple[str, str]:

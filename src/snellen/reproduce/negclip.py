@@ -374,7 +374,8 @@ def _rows(
                 d, lo, hi = _paired(got, values.get(("CLIP-FT", name, metric), {}))
                 row |= {"vs_control": d, "vs_control_ci_low": lo, "vs_control_ci_high": hi}
             rows.append(row)
-    return rows
+    # percent to four decimals: float noise (a change of 2.98e-06) is not a finding
+    return [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
 
 
 def _verdict(preset: NegClipPreset, rows: list[dict[str, Scalar]]) -> tuple[str, str]:
