@@ -249,6 +249,7 @@ def run(options: ReproduceOptions) -> Finding:
     histories: dict[str, list[dict[str, float]]] = {}
     fits: dict[str, Any] = {}
     log = print if options.progress else None
+    reused: list[str] = []  # models an earlier session (or command) trained
     for label, cfg in configs.items():
         if label == "CLIP-FT" and cfg.max_minutes is not None:
             fit = fits.get("NegCLIP") or {}
@@ -261,6 +262,8 @@ def run(options: ReproduceOptions) -> Finding:
             tuned = finetune(cfg, path, log=log, command=f"snellen reproduce negclip ({label})")
             steps[label], histories[label], fits[label] = tuned.steps, tuned.history, tuned.fit
         else:
+            if info.get("command"):
+                reused.append(f"{label}: {path}, already trained by `{info['command']}`")
             steps[label] = int(info.get("steps", 0))
             histories[label] = list(info.get("history", []))
             fits[label] = info.get("schedule_fit")
@@ -320,6 +323,7 @@ def run(options: ReproduceOptions) -> Finding:
                 f"{fit.get('refits', 0)} re-estimates), warm-up {fit['warmup_steps']}; "
                 f"{steps[label]} steps run"
             )
+    notes += [f"Reused {text}." for text in reused]
     if preset.note:
         notes.append(preset.note)
     config: dict[str, Scalar] = {
