@@ -94,6 +94,7 @@ def test_open_clip_finetunes_from_a_negclip_tsv(tmp_path):
             root=str(tmp_path),
             n_train=8,
             batch_size=4,
+            epochs=1,
             lr=1e-3,
             warmup_steps=1,
             device="cpu",
@@ -123,6 +124,7 @@ def test_hf_clip_finetunes(tmp_path):
             root=str(tmp_path),
             n_train=6,
             batch_size=3,
+            epochs=1,
             lr=1e-3,
             warmup_steps=1,
             device="cpu",
@@ -148,7 +150,7 @@ def test_lock_image_trains_the_text_tower_only(tmp_path):
     from snellen.score.shapes import shipped_weights
 
     result = finetune(
-        NegClipConfig(n_train=16, batch_size=8, lock_image=True, warmup_steps=1, lr=1e-3),
+        NegClipConfig(n_train=16, batch_size=8, epochs=1, lock_image=True, warmup_steps=1, lr=1e-3),
         tmp_path / "locked.pt",
         log=None,
     )
@@ -223,7 +225,9 @@ def test_the_control_fine_tunes_without_hard_negatives(tmp_path):
 
     out = tmp_path / "ft.pt"
     result = finetune(
-        NegClipConfig(n_train=16, batch_size=8, negatives="none", hard_images=0, warmup_steps=1),
+        NegClipConfig(
+            n_train=16, batch_size=8, epochs=1, negatives="none", hard_images=0, warmup_steps=1
+        ),
         out,
         log=None,
     )

@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it; each pairs with a subcommand
 _API = {
     "run_checkup": "snellen.checkup",  # snellen checkup
-    "run_demo": "snellen.checkup.demo",  # snellen demo
+    "run_demo": "snellen.checkup.demo",  # snellen demo --checkup-only
+    "run_tour": "snellen.reproduce.demo",  # snellen demo (make demo)
     "export_concepts": "snellen.concepts",  # snellen concepts export
     "load_concepts": "snellen.concepts",
     "iter_concepts": "snellen.concepts",
@@ -56,6 +57,7 @@ _API = {
     "results_table": "snellen.evaluate",  # snellen eval table
     "sweep": "snellen.evaluate",  # snellen eval TASK --model A,B --dataset X,Y
     "run_reproduce": "snellen.reproduce",  # snellen reproduce NAME
+    "read_finding": "snellen.reproduce",  # a findings.json back as a Finding
 }
 
 __all__ = ["__version__", *_API]

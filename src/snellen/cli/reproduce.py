@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from snellen.reproduce import FINDINGS, run_reproduce
 
     if args.list or not args.name:
+        if not args.list:
+            print("snellen reproduce NAME [--preset quick|cpu|gpu|paper]; the findings:")
         for name, text in FINDINGS.help().items():
             print(f"  {name:<14} {text}")
         return 0 if args.list else 2
@@ -56,8 +59,11 @@ def run(args: argparse.Namespace) -> int:
         args.name, out=args.out, preset=args.preset, seeds=args.seeds, n=args.n,
         epochs=args.epochs, sources=args.sources, models=args.models,
         max_minutes=args.max_minutes, progress=not args.no_progress, extra=extra,
+        command="snellen " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:]
+        and sys.argv[1:][0] == "reproduce" else None,
     )  # fmt: skip
     print(f"{finding.name} ({finding.preset}): {finding.verdict} - {finding.reason}")
     print(f"  claim: {finding.claim}")
-    print(f"  {len(finding.rows)} rows, {finding.seconds:.0f} s", file=sys.stdout)
+    out = args.out or f"runs/reproduce/{finding.name}"
+    print(f"  {len(finding.rows)} rows, {finding.seconds:.0f} s; page: {out}/findings.html")
     return 0

@@ -20,6 +20,17 @@ DEFAULTS = {
     "seed": 0,
     "eval_seed": 1,
 }
+# the same for --negclip (snellen.evaluate.negclip.NegClipConfig): the recipe measured to lift
+# VAD-ARO relation, attribution and order (docs/evaluate.md)
+NEGCLIP_DEFAULTS = {
+    "n_train": 16_000,
+    "batch_size": 128,
+    "epochs": 6.0,
+    "lr": 3e-4,
+    "warmup_steps": 50,
+    "hard_images": 3,
+    "save_every": 100,
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,17 +44,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "WebDataset .tar shard (image + .txt). The checkpoint works as the scorer "
         "'snellen-shapes:PATH'.",
     )
-    d = DEFAULTS
+    d, g = DEFAULTS, NEGCLIP_DEFAULTS
     p.add_argument("--source", default="shapes", help="shapes | RUN_DIR | pairs.jsonl | shard.tar")
     p.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
-    p.add_argument("--n-train", type=int, help=f"training pairs (default {d['n_train']})")
+    p.add_argument(
+        "--n-train",
+        type=int,
+        help=f"training pairs (default {d['n_train']}; --negclip {g['n_train']})",
+    )
     p.add_argument("--n-eval", type=int, help=f"held-out pairs (default {d['n_eval']})")
     p.add_argument("--seed", type=int, help=f"data and initialisation seed (default {d['seed']})")
     p.add_argument("--eval-seed", type=int, help=f"held-out data seed (default {d['eval_seed']})")
     p.add_argument("--image-size", type=int, help=f"pixels (default {d['image_size']})")
     p.add_argument("--batch-size", type=int, help=f"pairs per step (default {d['batch_size']})")
-    p.add_argument("--epochs", type=float, help=f"passes over the data (default {d['epochs']})")
-    p.add_argument("--lr", type=float, help=f"peak learning rate (default {d['lr']})")
+    p.add_argument(
+        "--epochs",
+        type=float,
+        help=f"passes over the data (default {d['epochs']}; --negclip {g['epochs']})",
+    )
+    p.add_argument(
+        "--lr", type=float, help=f"peak learning rate (default {d['lr']}; --negclip {g['lr']})"
+    )
     p.add_argument(
         "--hard-negatives", type=int, metavar="K",
         help="NegCLIP: add up to K hard negative captions per image to each step's logit "
@@ -82,8 +103,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="what POS-swap negatives exchange, comma-separated: noun, adjective, adverb, "
         "verb, noun phrase (default: all)",
     )  # fmt: skip
-    n.add_argument("--hard-images", type=int, help="nearest-neighbour images per image (3)")
-    n.add_argument("--warmup-steps", type=int, help="linear warm-up steps (50)")
+    n.add_argument(
+        "--hard-images", type=int, help=f"nearest-neighbour images per image ({g['hard_images']})"
+    )
+    n.add_argument("--warmup-steps", type=int, help=f"linear warm-up steps ({g['warmup_steps']})")
     n.add_argument(
         "--lock-image",
         action="store_true",
@@ -98,7 +121,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument(
         "--max-minutes", type=float,
-        help="wall-clock budget for the whole run; the schedule anneals to fit it",
+        help="wall-clock budget for the whole run: a few steps are timed and the warm-up and "
+        "cosine schedule are fitted to the steps the budget holds (recorded in the checkpoint)",
     )  # fmt: skip
     p.set_defaults(func=run)
 

@@ -3,7 +3,6 @@ held-out pairs (R@K and the fidelity percentile of the true caption)."""
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import torch
 from snellen.clip.data import Pairs, load_pairs
 from snellen.clip.loss import clip_loss
 from snellen.clip.model import ShapesCLIP, ShapesCLIPConfig, save_checkpoint
+from snellen.clip.schedule import BudgetFit, StepTimer, fit_steps, warmup_cosine
 from snellen.clip.tokenizer import WordTokenizer
 from snellen.errors import InputError
 
@@ -168,16 +168,6 @@ def evaluate(
     return result
 
 
-def _lr_at(step: int, total: int, cfg: TrainConfig, time_progress: float = 0.0) -> float:
-    """Linear warm-up, then cosine decay to 0 over the steps, or over the time budget when
-    that runs out first (so a run stopped by ``max_minutes`` still ends annealed)."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
-    progress = max(progress, time_progress)
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
 def _negative_batch(pairs: Pairs, idx: torch.Tensor, k: int, gen: torch.Generator) -> list[str]:
     """Up to ``k`` hard negative captions of each pair in ``idx`` (NegCLIP's extra columns)."""
     if pairs.negatives is None:
@@ -192,23 +182,9 @@ def _negative_batch(pairs: Pairs, idx: torch.Tensor, k: int, gen: torch.Generato
     return out
 
 
-def train_clip(
-    cfg: TrainConfig,
-    out: str | Path | None = None,
-    *,
-    log: Callable[[str], None] | None = print,
-    command: str | None = None,
-) -> TrainResult:
-    """Train a ShapesCLIP on ``cfg.source`` and evaluate it on held-out pairs; save it to
-    ``out`` when given. Held-out pairs are VAD shapes with unseen shape-colour combinations
-    (``split="heldout"``) for the shapes source, else a seeded 10% of the source. With
-    ``cfg.hard_negatives`` > 0 it trains NegCLIP-style (see :func:`snellen.clip.loss.clip_logits`)."""
-    t0 = time.monotonic()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    say = log or (lambda _msg: None)
-    size = cfg.image_size
+def _training_data(cfg: TrainConfig, size: int) -> tuple[Any, Any, Any]:
+    """The training pairs, the held-out pairs and as many seen training pairs: VAD shapes with
+    unseen shape-colour combinations held out for the shapes source, else a seeded 10%."""
     if cfg.source == "shapes":
         train = load_pairs("shapes", cfg.n_train, cfg.seed, size, "train", cfg.augment)
         heldout = load_pairs("shapes", cfg.n_eval, cfg.eval_seed, size, "heldout")
@@ -228,6 +204,27 @@ def train_clip(
             everything.subset(ev),
             everything.subset(tr[: len(ev)]),
         )
+    return train, heldout, seen
+
+
+def train_clip(
+    cfg: TrainConfig,
+    out: str | Path | None = None,
+    *,
+    log: Callable[[str], None] | None = print,
+    command: str | None = None,
+) -> TrainResult:
+    """Train a ShapesCLIP on ``cfg.source`` and evaluate it on held-out pairs; save it to
+    ``out`` when given. Held-out pairs are VAD shapes with unseen shape-colour combinations
+    (``split="heldout"``) for the shapes source, else a seeded 10% of the source. With
+    ``cfg.hard_negatives`` > 0 it trains NegCLIP-style (see :func:`snellen.clip.loss.clip_logits`)."""
+    t0 = time.monotonic()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    say = log or (lambda _msg: None)
+    size = cfg.image_size
+    train, heldout, seen = _training_data(cfg, size)
     data_seconds = time.monotonic() - t0
     say(f"data: {len(train)} training pairs, {len(heldout)} held-out, {data_seconds:.0f} s")
 
@@ -263,6 +260,10 @@ def train_clip(
     t_train = time.monotonic()
     budget = None if deadline is None else max(1.0, 0.97 * (deadline - t_train) - 30)
     running = 0.0
+    warmup = cfg.warmup_steps
+    # with a budget, time a few steps and fit the schedule to the steps the budget holds
+    timer = StepTimer() if budget is not None else None
+    sched: BudgetFit | None = None
     while step < total:
         order = torch.randperm(len(train), generator=gen)
         for b in range(steps_per_epoch):
@@ -274,7 +275,7 @@ def train_clip(
             idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             model.train()
             for group in opt.param_groups:
-                group["lr"] = _lr_at(step, total, cfg, time_progress)
+                group["lr"] = warmup_cosine(step, total, cfg.lr, warmup, time_progress)
             image_emb, text_emb, scale = model(train.pixels(idx), all_ids[idx])
             negatives = None
             if cfg.hard_negatives:
@@ -288,6 +289,16 @@ def train_clip(
             model.clamp_()
             running = loss.item() if step == 0 else 0.98 * running + 0.02 * loss.item()
             step += 1
+            per_step = timer.step() if timer is not None else None
+            if timer is not None and per_step is not None and budget is not None:
+                sched = fit_steps(
+                    total, cfg.warmup_steps, done_steps=step, seconds_per_step=per_step,
+                    seconds_left=budget - (time.monotonic() - t_train), timed_steps=timer.probe,
+                    budget_seconds=budget, previous=sched,
+                )  # fmt: skip
+                if sched.fitted_steps != total:
+                    say(f"schedule fitted to the budget: {sched.fitted_steps} steps")
+                total, warmup = sched.fitted_steps, sched.warmup_steps
             if step % 100 == 0 or step == total:
                 entry = {
                     "step": step,
@@ -326,6 +337,7 @@ def train_clip(
             "heldout_all": held_all.to_dict(),
             "seen": seen_r.to_dict(),
             "history": history,
+            "schedule_fit": None if sched is None else sched.to_dict(),
             "torch": str(torch.__version__),
             "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
             "command": command,

@@ -6,7 +6,11 @@ adverbs or verbs), which join the image-to-text logits as extra columns; and (2)
 negative images: for each image, one of its K nearest neighbours (by the starting model's
 image embeddings; K = 3 as in the released data) joins the batch with its own caption, so
 the model must tell near-duplicates apart. Everything else is CLIP's loss
-(:func:`snellen.clip.loss.clip_loss`), a linear warm-up and a cosine schedule.
+(:func:`snellen.clip.loss.clip_loss`), a linear warm-up and a cosine schedule
+(:mod:`snellen.clip.schedule`), fitted to ``max_minutes`` when that is given.
+
+The defaults are the recipe measured to work on ``snellen-shapes`` (docs/evaluate.md:
+16,000 VAD training pairs, 6 epochs of batch 128, lr 3e-4, 50 warm-up steps: 750 steps).
 
 Models: ``snellen-shapes[:PATH]`` (snellen's own; on the CPU in minutes),
 ``open-clip:ARCH:WEIGHTS`` and ``hf-clip:DIR`` (the GPU is used when present). Caption
@@ -20,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import math
 import os
 import random
 import time
@@ -35,6 +38,7 @@ from PIL import Image
 
 from snellen.clip.data import Pairs, collect, load_pairs
 from snellen.clip.loss import MAX_LOGIT_SCALE, clip_loss
+from snellen.clip.schedule import BudgetFit, StepTimer, fit_steps, warmup_cosine
 from snellen.errors import InputError
 from snellen.registry import Registry
 
@@ -56,11 +60,11 @@ class NegClipConfig:
     negatives: str = "auto"
     # what a POS-swap negative may exchange (all of SWAP_KINDS by default)
     swaps: tuple[str, ...] = ("noun", "adjective", "adverb", "verb", "noun phrase")
-    n_train: int = 8000
+    n_train: int = 16_000
     seed: int = 0
     batch_size: int = 128
-    epochs: float = 1.0
-    lr: float = 1e-4
+    epochs: float = 6.0
+    lr: float = 3e-4
     weight_decay: float = 0.05
     warmup_steps: int = 50
     hard_images: int = 3
@@ -420,6 +424,9 @@ class _Loop:
     running: float = 0.0
     trained_seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    # the warm-up and how the schedule was fitted to max_minutes (None: not yet / no budget)
+    warmup: int | None = None
+    fit: dict[str, Any] | None = None
 
 
 def resume_path(out: str | Path) -> Path:
@@ -490,6 +497,8 @@ class NegClipResult:
     steps: int
     seconds: float
     history: list[dict[str, float]]
+    # how the schedule was fitted to max_minutes (BudgetFit.to_dict()), None without one
+    fit: dict[str, Any] | None = None
 
 
 def _image_params(backend: Backend) -> list[torch.nn.Parameter]:
@@ -504,13 +513,6 @@ def _image_params(backend: Backend) -> list[torch.nn.Parameter]:
     if projection is not None:
         params += list(projection.parameters())
     return params
-
-
-def _lr(step: int, total: int, cfg: NegClipConfig, time_progress: float) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = max((step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps), time_progress)
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def _say(message: str) -> None:
@@ -596,6 +598,10 @@ def finetune(
         loop = _load_state(state_path, cfg, parts)
         say(f"resumed from {state_path} at step {loop.step}/{loop.total}")
         total = loop.total
+    if loop.warmup is None:
+        loop.warmup = cfg.warmup_steps
+    # with a budget, time a few steps and fit the schedule to the steps the budget holds
+    timer = StepTimer() if budget is not None else None
 
     def save_state() -> None:
         if state_path is None:
@@ -623,7 +629,7 @@ def finetune(
             negs = [t for t in dict.fromkeys(negs) if t not in set(captions)]
             backend.model.train()
             for group in opt.param_groups:
-                group["lr"] = _lr(loop.step, total, cfg, time_progress)
+                group["lr"] = warmup_cosine(loop.step, total, cfg.lr, loop.warmup, time_progress)
             if locked is not None:
                 image_emb = locked[batch]
             else:
@@ -642,6 +648,21 @@ def finetune(
             )
             loop.step += 1
             loop.batch += 1
+            per_step = timer.step() if timer is not None else None
+            if timer is not None and per_step is not None and budget is not None:
+                used = loop.trained_seconds + time.monotonic() - t_train
+                fit = fit_steps(
+                    total, cfg.warmup_steps, done_steps=loop.step, seconds_per_step=per_step,
+                    seconds_left=budget - used, timed_steps=timer.probe,
+                    budget_seconds=budget, previous=BudgetFit(**loop.fit) if loop.fit else None,
+                )  # fmt: skip
+                if not loop.fit or fit.fitted_steps != total:
+                    say(
+                        f"schedule fitted to the budget: {per_step:.2f} s a step, "
+                        f"{fit.fitted_steps} of {fit.planned_steps} steps, warm-up "
+                        f"{fit.warmup_steps}"
+                    )
+                total, loop.warmup, loop.fit = fit.fitted_steps, fit.warmup_steps, fit.to_dict()
             if loop.step % 25 == 0 or loop.step == total:
                 entry = {
                     "step": loop.step,
@@ -666,10 +687,10 @@ def finetune(
         path = Path(out)
         path.parent.mkdir(parents=True, exist_ok=True)
         info = {"negclip_config": cfg.to_dict(), "steps": step, "seconds": round(seconds, 1),
-                "history": history, "torch": str(torch.__version__), "command": command,
+                "history": history, "schedule_fit": loop.fit, "torch": str(torch.__version__), "command": command,
                 "examples": [[pairs.captions[i], negatives[i][:1]] for i in range(min(3, len(pairs)))]}  # fmt: skip
         scorer = backend.save(path, info)
         say(f"wrote {path} (load it as {scorer})")
         if state_path is not None and state_path.exists():
             state_path.unlink()
-    return NegClipResult(path, scorer, step, seconds, history)
+    return NegClipResult(path, scorer, step, seconds, history, loop.fit)

@@ -24,7 +24,9 @@ __all__ = [
     "VERDICTS",
     "Figure",
     "Finding",
+    "Interval",
     "ReproduceOptions",
+    "interval",
     "machine_description",
     "read_finding",
     "write_finding",
@@ -95,6 +97,36 @@ class Finding:
                         f"finding {self.name}: row {i} column {key!r} is "
                         f"{type(value).__name__}; rows hold scalars only"
                     )
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean, sample standard deviation and a two-sided 95% Student-t interval of the mean
+    over ``n`` values (seeds); with one value the interval is the value itself and ``sd``
+    is 0 (a verdict must not rest on it)."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+    n: int
+
+
+def interval(values: list[float] | tuple[float, ...]) -> Interval:
+    """The :class:`Interval` of ``values`` (at least one)."""
+    import statistics
+
+    from scipy import stats
+
+    if not values:
+        raise ValueError("an interval needs at least one value")
+    n = len(values)
+    mean = statistics.fmean(values)
+    if n == 1:
+        return Interval(mean, 0.0, mean, mean, 1)
+    sd = statistics.stdev(values)
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / n**0.5
+    return Interval(mean, sd, mean - half, mean + half, n)
 
 
 def machine_description() -> str:
@@ -187,7 +219,7 @@ def render_html(finding: Finding, out: Path) -> str:
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;margin:1em 0;font-size:0.9em}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
-th{{background:#f3f3f3}}
+th{{background:#f3f3f3}} .wide{{overflow-x:auto}}
 .verdict{{font-size:1.2em;padding:0.5em 1em;border-radius:6px;display:inline-block}}
 .holds,.holds-in-kind{{background:#d9f2d9}} .does-not-hold{{background:#f6d5d5}}
 .undecided-at-this-preset{{background:#f4ecc8}}
@@ -198,7 +230,7 @@ figure{{display:inline-block;margin:1em;vertical-align:top}} img{{max-width:560p
 <p class="verdict {verdict_class}" id="verdict"><b>{e(finding.verdict)}</b>: {e(finding.reason)}</p>
 <p>Preset <code>{e(finding.preset)}</code>; command <code>{e(finding.command)}</code>;
 {e(finding.machine)}; {e(finding.date)}; {finding.seconds:.0f} s.</p>
-<h2>Rows</h2><table id="rows"><tr>{head}</tr>{body}</table>
+<h2>Rows</h2><div class="wide"><table id="rows"><tr>{head}</tr>{body}</table></div>
 {"<h2>Notes</h2><ul>" + notes + "</ul>" if notes else ""}
 <h2>Figures</h2>{"".join(figures) or "<p>none</p>"}
 <h2>Configuration</h2><table>{config}</table>
