@@ -88,8 +88,15 @@ def test_verdict_needs_a_margin_beyond_the_spread() -> None:
     v, reason, _ = verdict([floor, _row("dead-leaves", 81.5, 0.8), _row("transcripts", 81.2, 0.1)])
     assert v == "holds in kind"  # dead-leaves' 1.5 points are inside twice its sd 0.8
     assert "best: dead-leaves (transcripts beat" in reason
-    v, _, _ = verdict([floor, _row("dead-leaves", 81.0, 0.7), _row("transcripts", 83.0, 0.2)])
+    v, reason, _ = verdict([floor, _row("dead-leaves", 81.0, 0.7), _row("transcripts", 83.0, 0.2)])
+    assert v == "holds in kind" and "fewer than 3" in reason and "mixture" in reason
+    full = [floor, _row("dead-leaves", 81.0, 0.7), _row("fractals", 80.5, 0.2),
+            _row("shaders", 81.2, 0.3), _row("transcripts+shaders", 83.0, 0.2)]  # fmt: skip
+    v, _, _ = verdict(full)
     assert v == "holds"
+    knn_below = dict(full[-1], knn_mean=79.0)
+    v, reason, _ = verdict([*full[:-1], knn_below])
+    assert v == "holds in kind" and "kNN probe disagrees" in reason
     v, _, _ = verdict([floor, _row("dead-leaves", 83.0, 0.2), _row("transcripts", 82.0, 0.2)])
     assert v == "holds in kind"
     v, _, _ = verdict([floor, _row("dead-leaves", 83.0, 0.2), _row("transcripts", 80.2, 0.2)])

@@ -474,6 +474,28 @@ def summarise(records: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return rows
 
 
+PAPER_PROCEDURAL = 3  # procedural sources a full comparison ranks the LLM images against
+
+
+def _short_of_the_paper(
+    trained: dict[str, dict[str, Any]], floor: dict[str, Any], top_llm: str,
+    procedural: list[str],
+) -> list[str]:  # fmt: skip
+    """What a run lacks before its ranking may be called the paper's finding."""
+    missing = []
+    if len(procedural) < PAPER_PROCEDURAL:
+        missing.append(
+            f"ranked against {len(procedural)} procedural source(s), fewer than "
+            f"{PAPER_PROCEDURAL} (run all sources)"
+        )
+    if "transcripts+shaders" not in trained:
+        missing.append("the mixture of LLM programs with shaders was not run")
+    knn, knn_floor = trained[top_llm].get("knn_mean"), floor.get("knn_mean")
+    if knn is not None and knn_floor is not None and knn <= knn_floor:
+        missing.append(f"the kNN probe disagrees ({top_llm} {knn:.2f} vs floor {knn_floor:.2f})")
+    return missing
+
+
 def verdict(rows: list[dict[str, Any]]) -> tuple[str, str, list[str]]:
     """Which sources beat the floor beyond their spread on Fashion-MNIST linear, and where
     the LLM sources rank among the procedural ones."""
@@ -525,6 +547,13 @@ def verdict(rows: list[dict[str, Any]]) -> tuple[str, str, list[str]]:
     if top_llm not in winners:
         return "does not hold", f"{head}; {where}, not above the floor beyond its spread", notes
     if gap >= 2 * spread and gap > 0:
+        # "holds" only for the paper's comparison: its procedural sources and its mixture, and
+        # the kNN probe agreeing with the linear one; less is a finding in kind
+        missing = _short_of_the_paper(trained, floor, top_llm, procedural)
+        if missing:
+            return ("holds in kind",
+                    f"{head}; {where}, above the best procedural source by {gap:.2f}; "
+                    f"not the paper's whole comparison: {'; '.join(missing)}", notes)  # fmt: skip
         return "holds", f"{head}; {where}, above the best procedural source by {gap:.2f}", notes
     return ("holds in kind",
             f"{head}; {where}: LLM images teach features beyond the floor, but not beyond "
