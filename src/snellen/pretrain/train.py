@@ -129,20 +129,9 @@ def pretrain(
     processes, for datasets larger than memory."""
     from tqdm import tqdm
 
-    if threads:
-        torch.set_num_threads(threads)
-    dirs = data_dirs(data)
-    cfg = PretrainConfig(dirs, arch, epochs, batch_size, size, **overrides)
-    if cfg.loader not in LOADERS:
-        raise InputError(f"--loader {cfg.loader}: choose one of {', '.join(LOADERS)}")
-    rank, world, local_rank = _dist()
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    dev = torch.device(device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"))
-    if dev.type == "cuda":
-        torch.cuda.set_device(dev)
+    cfg = _config(data, arch, epochs, batch_size, size, threads, overrides)
+    dirs = cfg.data
+    rank, world, dev = _start(device)
     use_amp = cfg.amp and dev.type == "cuda"
     channels_last = cfg.channels_last and dev.type == "cuda"
 
@@ -171,7 +160,7 @@ def pretrain(
             model, device_ids=[dev.index] if dev.type == "cuda" else None
         )
     lr = cfg.lr * global_batch / 256
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = _trainable(model)
     optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total_steps, warmup))
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -180,20 +169,7 @@ def pretrain(
     step, history, resumed = 0, [], 0
     monitored: list[dict[str, float]] = []
     if path.exists():
-        ckpt = torch.load(path, map_location=dev, weights_only=False)
-        if ckpt["config"] != asdict(cfg):
-            diff = sorted(k for k in ckpt["config"] if ckpt["config"][k] != asdict(cfg).get(k))
-            raise InputError(
-                f"{path} was trained with other settings ({', '.join(diff)}); "
-                "resume with the same settings or choose another --out"
-            )
-        model.load_state_dict(ckpt["model"])
-        criterion.memory_bank.bank.copy_(ckpt["queue"])
-        criterion.memory_bank.bank_ptr.copy_(ckpt["queue_ptr"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        scaler.load_state_dict(ckpt["scaler"])
-        _set_rng_state(ckpt["rng"])
+        ckpt = _load_state(path, cfg, dev, model, criterion, optimizer, scheduler, scaler)
         step, history, resumed = ckpt["step"], ckpt["history"], ckpt["step"]
         monitored = list(ckpt.get("monitor", []))
 
@@ -226,13 +202,8 @@ def pretrain(
         )
 
     def watch(epoch: int) -> None:
-        if monitor is None or rank != 0 or any(m["epoch"] == epoch for m in monitored):
-            return
-        was_training = model.training
-        with _rng_kept():
-            values = monitor(model.backbone)
-        model.train(was_training)
-        monitored.append({"epoch": epoch, "step": step, **values})
+        if rank == 0:
+            _watch(monitor, model, monitored, epoch, step)
 
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     bar = tqdm(total=total_steps, initial=step, unit="step", desc=f"moco {arch}",
@@ -249,21 +220,11 @@ def pretrain(
             for b in range(skip, steps_per_epoch)
         ]
         dataset.set_epoch(epoch)
-        views: Iterable[tuple[torch.Tensor, torch.Tensor]]
-        if pixels is not None:
-            views = _batched_views(pixels, batches, spec, cfg.seed, epoch)
-        else:
-            views = DataLoader(
-                dataset, batch_sampler=[idx.tolist() for _, idx in batches], num_workers=workers,
-                collate_fn=_collate, pin_memory=dev.type == "cuda",
-            )  # fmt: skip
+        views = _epoch_views(dataset, pixels, batches, spec, cfg.seed, epoch, workers, dev)
         model.train()
         t0 = time.monotonic()
         for x0, x1 in views:
-            x0, x1 = x0.to(dev, non_blocking=True), x1.to(dev, non_blocking=True)
-            if channels_last:
-                x0 = x0.contiguous(memory_format=torch.channels_last)
-                x1 = x1.contiguous(memory_format=torch.channels_last)
+            x0, x1 = _to_device(x0, dev, channels_last), _to_device(x1, dev, channels_last)
             model.update_momentum(cfg.momentum)
             with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
                 q = query(x0)
@@ -287,21 +248,119 @@ def pretrain(
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % steps_per_epoch == 0:
                 watch(step // steps_per_epoch)
-            if step % save_every == 0 or step % steps_per_epoch == 0 or step == end:
+            if _save_due(step, steps_per_epoch, save_every, end):
                 save()
             if step >= end:
                 break
     bar.close()
     save()
     elapsed = time.monotonic() - t_start
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.destroy_process_group()
+    _stop(world)
     return PretrainResult(
         str(path), step, epochs, history[-1]["loss"] if history else float("nan"),
         round(seen / elapsed, 2) if seen else 0.0, resumed, str(dev),
     )  # fmt: skip
+
+
+def _watch(
+    monitor: Callable[[torch.nn.Module], dict[str, float]] | None, model: MoCo,
+    monitored: list[dict[str, float]], epoch: int, step: int,
+) -> None:  # fmt: skip
+    """Call the monitor on the backbone once per epoch (kept RNG states, so that watching
+    never changes training) and append its values."""
+    if monitor is None or any(m["epoch"] == epoch for m in monitored):
+        return
+    was_training = model.training
+    with _rng_kept():
+        values = monitor(model.backbone)
+    model.train(was_training)
+    monitored.append({"epoch": epoch, "step": step, **values})
+
+
+def _config(
+    data: str | list[str], arch: str, epochs: int, batch_size: int, size: int,
+    threads: int | None, overrides: dict[str, Any],
+) -> PretrainConfig:  # fmt: skip
+    """The run's settings, checked; sets torch's CPU threads when asked."""
+    if threads:
+        torch.set_num_threads(threads)
+    cfg = PretrainConfig(data_dirs(data), arch, epochs, batch_size, size, **overrides)
+    if cfg.loader not in LOADERS:
+        raise InputError(f"--loader {cfg.loader}: choose one of {', '.join(LOADERS)}")
+    return cfg
+
+
+def _save_due(step: int, steps_per_epoch: int, save_every: int, end: int) -> bool:
+    """A checkpoint every ``save_every`` steps, at every epoch's end and at the last step."""
+    return step % save_every == 0 or step % steps_per_epoch == 0 or step == end
+
+
+def _trainable(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _start(device: str | None) -> tuple[int, int, torch.device]:
+    """This process's rank, the world size and its device; joins the process group when
+    started by torchrun."""
+    rank, world, local_rank = _dist()
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    dev = torch.device(device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"))
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+    return rank, world, dev
+
+
+def _stop(world: int) -> None:
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+
+
+def _load_state(
+    path: Path, cfg: PretrainConfig, dev: torch.device, model: torch.nn.Module, criterion: Any,
+    optimizer: Any, scheduler: Any, scaler: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Restore a checkpoint's model, queue, optimizer, schedule, scaler and RNG states into
+    the given objects; returns the checkpoint. Other settings are an error, never a silent
+    mix."""
+    ckpt: dict[str, Any] = torch.load(path, map_location=dev, weights_only=False)
+    if ckpt["config"] != asdict(cfg):
+        diff = sorted(k for k in ckpt["config"] if ckpt["config"][k] != asdict(cfg).get(k))
+        raise InputError(
+            f"{path} was trained with other settings ({', '.join(diff)}); "
+            "resume with the same settings or choose another --out"
+        )
+    model.load_state_dict(ckpt["model"])
+    criterion.memory_bank.bank.copy_(ckpt["queue"])
+    criterion.memory_bank.bank_ptr.copy_(ckpt["queue_ptr"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    scaler.load_state_dict(ckpt["scaler"])
+    _set_rng_state(ckpt["rng"])
+    return ckpt
+
+
+def _epoch_views(
+    dataset: ShardImages, pixels: torch.Tensor | None, batches: list[tuple[int, torch.Tensor]],
+    spec: ViewSpec, seed: int, epoch: int, workers: int, dev: torch.device,
+) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:  # fmt: skip
+    """Both views of every batch of an epoch: drawn on decoded pixels, or read from the
+    shards by loader processes."""
+    if pixels is not None:
+        return _batched_views(pixels, batches, spec, seed, epoch)
+    return DataLoader(
+        dataset, batch_sampler=[idx.tolist() for _, idx in batches], num_workers=workers,
+        collate_fn=_collate, pin_memory=dev.type == "cuda",
+    )  # fmt: skip
+
+
+def _to_device(x: torch.Tensor, dev: torch.device, channels_last: bool) -> torch.Tensor:
+    x = x.to(dev, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
 def _schedule(total: int, warmup: int) -> Callable[[int], float]:
