@@ -527,30 +527,12 @@ def finetune(
     command: str | None = None,
 ) -> NegClipResult:
     """Fine-tune ``cfg.init`` the NegCLIP way (see the module doc) and save it to ``out``."""
-    if cfg.negatives not in ("auto", "pos", "none"):
-        raise InputError(f"--negatives {cfg.negatives!r}: use auto, pos or none")
     t0 = time.monotonic()
-    say = log or (lambda _m: None)
-    if log is print:
-        say = _say
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    say = _say if log is print else (log or (lambda _m: None))
+    device = _start(cfg)
     backend = load_backend(cfg.init, device)
-    size = backend.image_size
-    neighbours: list[list[int]] | None = None
-    if cfg.source.endswith(".tsv"):
-        pairs, neighbours = tsv_pairs(cfg.source, cfg.root, size, cfg.n_train)
-    else:
-        pairs = load_pairs(cfg.source, cfg.n_train, cfg.seed, size, "train")
-    if cfg.negatives == "none":  # the control: the same fine-tune as plain CLIP (CLIP-FT)
-        negatives: list[list[str]] = [[] for _ in range(len(pairs))]
-    elif cfg.negatives == "pos" or pairs.negatives is None or cfg.source == "shapes":
-        # the NegCLIP recipe: POS swaps, never the generator's exact negatives
-        negatives = pos_negatives(pairs.captions, cfg.seed, kinds=cfg.swaps)
-    else:
-        negatives = pairs.negatives
+    pairs, neighbours = _training_pairs(cfg, backend.image_size)
+    negatives = _caption_negatives(cfg, pairs)
     if neighbours is None or not any(neighbours):
         neighbours = nearest_images(backend, pairs, cfg.hard_images) if cfg.hard_images else None
     have_neg = sum(1 for n in negatives if n)
@@ -559,20 +541,7 @@ def finetune(
         f"{cfg.hard_images if neighbours else 0} hard negative images each "
         f"({time.monotonic() - t0:.0f} s)"
     )
-    locked = None
-    if cfg.lock_image:
-        with torch.no_grad():
-            backend.model.eval()
-            locked = torch.cat(
-                [
-                    F.normalize(
-                        backend.encode_images(backend.pixels(pairs.images[s : s + 256])), dim=-1
-                    )
-                    for s in range(0, len(pairs), 256)
-                ]
-            )
-        for p in _image_params(backend):
-            p.requires_grad_(False)
+    locked = _lock_images(backend, pairs) if cfg.lock_image else None
     params = [p for p in backend.model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     no_decay = [p for p in params if p.ndim < 2]
@@ -618,23 +587,12 @@ def finetune(
             if loop.step >= total or time_progress >= 1.0:
                 total = loop.step
                 break
-            idx = loop.order[loop.batch * cfg.batch_size : (loop.batch + 1) * cfg.batch_size]
-            batch = idx.tolist()
-            if neighbours is not None:
-                extra = [rng.choice(neighbours[i]) for i in batch if neighbours[i]]
-                batch = list(dict.fromkeys(batch + extra))
-            captions = [pairs.captions[i] for i in batch]
-            negs = [rng.choice(negatives[i]) for i in batch if negatives[i]]
-            # two captions that read the same would be false negatives of each other
-            negs = [t for t in dict.fromkeys(negs) if t not in set(captions)]
+            batch, captions, negs = _draw_batch(loop, cfg.batch_size, pairs, neighbours,
+                                                negatives, rng)  # fmt: skip
             backend.model.train()
             for group in opt.param_groups:
                 group["lr"] = warmup_cosine(loop.step, total, cfg.lr, loop.warmup, time_progress)
-            if locked is not None:
-                image_emb = locked[batch]
-            else:
-                pixels = backend.pixels(pairs.images[batch])
-                image_emb = F.normalize(backend.encode_images(pixels), dim=-1)
+            image_emb = _image_embeddings(backend, pairs, batch, locked)
             text_emb = F.normalize(backend.encode_texts(captions), dim=-1)
             neg_emb = F.normalize(backend.encode_texts(negs), dim=-1) if negs else None
             loss = clip_loss(image_emb, text_emb, backend.logit_scale(), neg_emb)
@@ -651,26 +609,8 @@ def finetune(
             per_step = timer.step() if timer is not None else None
             if timer is not None and per_step is not None and budget is not None:
                 used = loop.trained_seconds + time.monotonic() - t_train
-                fit = fit_steps(
-                    total, cfg.warmup_steps, done_steps=loop.step, seconds_per_step=per_step,
-                    seconds_left=budget - used, timed_steps=timer.probe,
-                    budget_seconds=budget, previous=BudgetFit(**loop.fit) if loop.fit else None,
-                )  # fmt: skip
-                if not loop.fit or fit.fitted_steps != total:
-                    say(
-                        f"schedule fitted to the budget: {per_step:.2f} s a step, "
-                        f"{fit.fitted_steps} of {fit.planned_steps} steps, warm-up "
-                        f"{fit.warmup_steps}"
-                    )
-                total, loop.warmup, loop.fit = fit.fitted_steps, fit.warmup_steps, fit.to_dict()
-            if loop.step % 25 == 0 or loop.step == total:
-                entry = {
-                    "step": loop.step,
-                    "loss": round(loop.running, 4),
-                    "seconds": round(loop.trained_seconds + time.monotonic() - t_train, 1),
-                }
-                loop.history.append(entry)
-                say(f"step {loop.step}/{total} loss {loop.running:.3f} ({entry['seconds']:.0f} s)")
+                total = _refit(loop, cfg, total, per_step, budget, used, timer.probe, say)
+            _record(loop, total, loop.trained_seconds + time.monotonic() - t_train, say)
             if cfg.save_every and loop.step % cfg.save_every == 0 and loop.step < total:
                 loop.trained_seconds += time.monotonic() - t_train
                 t_train = time.monotonic()
@@ -685,12 +625,122 @@ def finetune(
     path, scorer = None, None
     if out is not None:
         path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
         info = {"negclip_config": cfg.to_dict(), "steps": step, "seconds": round(seconds, 1),
                 "history": history, "schedule_fit": loop.fit, "torch": str(torch.__version__), "command": command,
                 "examples": [[pairs.captions[i], negatives[i][:1]] for i in range(min(3, len(pairs)))]}  # fmt: skip
-        scorer = backend.save(path, info)
-        say(f"wrote {path} (load it as {scorer})")
-        if state_path is not None and state_path.exists():
-            state_path.unlink()
+        scorer = _write_model(backend, path, info, state_path, say)
     return NegClipResult(path, scorer, step, seconds, history, loop.fit)
+
+
+def _start(cfg: NegClipConfig) -> torch.device:
+    """Check the options that no later step reads, seed torch, and pick the device."""
+    if cfg.negatives not in ("auto", "pos", "none"):
+        raise InputError(f"--negatives {cfg.negatives!r}: use auto, pos or none")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    return torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def _training_pairs(cfg: NegClipConfig, size: int) -> tuple[Any, list[list[int]] | None]:
+    """The training pairs, and the TSV's hard negative images when the source has them."""
+    if cfg.source.endswith(".tsv"):
+        return tsv_pairs(cfg.source, cfg.root, size, cfg.n_train)
+    return load_pairs(cfg.source, cfg.n_train, cfg.seed, size, "train"), None
+
+
+def _caption_negatives(cfg: NegClipConfig, pairs: Any) -> list[list[str]]:
+    """The hard negative captions of every pair: none for the CLIP-FT control, else POS (and
+    noun-phrase) swaps, or a source's own negatives."""
+    if cfg.negatives == "none":  # the control: the same fine-tune as plain CLIP (CLIP-FT)
+        return [[] for _ in range(len(pairs))]
+    if cfg.negatives == "pos" or pairs.negatives is None or cfg.source == "shapes":
+        # the NegCLIP recipe: POS swaps, never the generator's exact negatives
+        return pos_negatives(pairs.captions, cfg.seed, kinds=cfg.swaps)
+    return list(pairs.negatives)
+
+
+def _lock_images(backend: Any, pairs: Any) -> torch.Tensor:
+    """Embed every image once with the starting model and freeze the image tower."""
+    with torch.no_grad():
+        backend.model.eval()
+        locked = torch.cat(
+            [
+                F.normalize(
+                    backend.encode_images(backend.pixels(pairs.images[s : s + 256])), dim=-1
+                )
+                for s in range(0, len(pairs), 256)
+            ]
+        )
+    for p in _image_params(backend):
+        p.requires_grad_(False)
+    return locked
+
+
+def _draw_batch(
+    loop: _Loop, batch_size: int, pairs: Any, neighbours: list[list[int]] | None,
+    negatives: list[list[str]], rng: random.Random,
+) -> tuple[list[int], list[str], list[str]]:  # fmt: skip
+    """The step's pairs (with a hard negative image of each, drawn from its neighbours), their
+    captions, and one hard negative caption of each."""
+    assert loop.order is not None  # noqa: S101 - an invariant that narrows the type, not a check of input
+    idx = loop.order[loop.batch * batch_size : (loop.batch + 1) * batch_size]
+    batch = idx.tolist()
+    if neighbours is not None:
+        extra = [rng.choice(neighbours[i]) for i in batch if neighbours[i]]
+        batch = list(dict.fromkeys(batch + extra))
+    captions = [pairs.captions[i] for i in batch]
+    negs = [rng.choice(negatives[i]) for i in batch if negatives[i]]
+    # two captions that read the same would be false negatives of each other
+    negs = [t for t in dict.fromkeys(negs) if t not in set(captions)]
+    return batch, captions, negs
+
+
+def _image_embeddings(
+    backend: Any, pairs: Any, batch: list[int], locked: torch.Tensor | None
+) -> torch.Tensor:
+    if locked is not None:
+        return locked[batch]
+    pixels = backend.pixels(pairs.images[batch])
+    return F.normalize(backend.encode_images(pixels), dim=-1)
+
+
+def _refit(
+    loop: _Loop, cfg: NegClipConfig, total: int, per_step: float, budget: float, used: float,
+    probe: int, say: Callable[[str], None],
+) -> int:  # fmt: skip
+    """Fit the schedule to the steps the rest of the budget holds; returns the new total."""
+    fit = fit_steps(
+        total, cfg.warmup_steps, done_steps=loop.step, seconds_per_step=per_step,
+        seconds_left=budget - used, timed_steps=probe,
+        budget_seconds=budget, previous=BudgetFit(**loop.fit) if loop.fit else None,
+    )  # fmt: skip
+    if not loop.fit or fit.fitted_steps != total:
+        say(
+            f"schedule fitted to the budget: {per_step:.2f} s a step, "
+            f"{fit.fitted_steps} of {fit.planned_steps} steps, warm-up "
+            f"{fit.warmup_steps}"
+        )
+    loop.warmup, loop.fit = fit.warmup_steps, fit.to_dict()
+    return int(fit.fitted_steps)
+
+
+def _record(loop: _Loop, total: int, seconds: float, say: Callable[[str], None]) -> None:
+    """The running loss every 25 steps and at the last one, in the history and the log."""
+    if loop.step % 25 == 0 or loop.step == total:
+        entry = {"step": loop.step, "loss": round(loop.running, 4), "seconds": round(seconds, 1)}
+        loop.history.append(entry)
+        say(f"step {loop.step}/{total} loss {loop.running:.3f} ({entry['seconds']:.0f} s)")
+
+
+def _write_model(
+    backend: Any, path: Path, info: dict[str, Any], state_path: Path | None,
+    say: Callable[[str], None],
+) -> str:  # fmt: skip
+    """Save the fine-tuned model and drop the training state it no longer needs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scorer: str = backend.save(path, info)
+    say(f"wrote {path} (load it as {scorer})")
+    if state_path is not None and state_path.exists():
+        state_path.unlink()
+    return scorer
