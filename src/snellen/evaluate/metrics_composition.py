@@ -20,11 +20,12 @@ authors define it (checked on identical inputs in tests/test_evaluate_compositio
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
+
+from snellen.metrics.bootstrap import joint_intervals
 
 WINOGROUND_CHANCE = {"text_score": 0.25, "image_score": 0.25, "group_score": 1 / 6}
 TRIPLET_CHANCE = {"itt_accuracy": 1 / 3, "tot_accuracy": 1 / 3}
@@ -84,25 +85,11 @@ def by_tag(correct: Sequence[bool], tags: Sequence[str]) -> dict[str, float]:
 
 
 def bootstrap_interval(
-    values: Sequence[Sequence[bool]], n_boot: int = 1000, level: float = 0.95, seed: int = 0
+    values: Sequence[Sequence[bool]], level: float = 0.95, seed: int = 0
 ) -> list[tuple[float, float]]:
     """Percentile bootstrap intervals of the means of several per-case 0/1 series, resampling
-    the cases jointly (one draw of case indices serves every series)."""
-    n = len(values[0]) if values else 0
-    if n == 0:
-        return [(float("nan"), float("nan")) for _ in values]
-    rng = random.Random(seed)  # noqa: S311 - a seeded bootstrap, not a secret
-    means: list[list[float]] = [[] for _ in values]
-    for _ in range(n_boot):
-        idx = [rng.randrange(n) for _ in range(n)]
-        for j, series in enumerate(values):
-            means[j].append(sum(series[i] for i in idx) / n)
-    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    out = []
-    for m in means:
-        m.sort()
-        out.append((m[int(lo_q * (n_boot - 1))], m[int(round(hi_q * (n_boot - 1)))]))
-    return out
+    the cases jointly (:func:`snellen.metrics.bootstrap.joint_intervals`)."""
+    return joint_intervals([[float(v) for v in s] for s in values], seed=seed, level=level)
 
 
 @dataclass

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from snellen.lens.records import LensAnswer, LensItem
+from snellen.metrics.bootstrap import RESAMPLES, joint_intervals
 from snellen.metrics.vqa import BinaryAUC, VQAAccuracy, normalize_answer
 
-BOOTSTRAP = 1000
+BOOTSTRAP = RESAMPLES
 LEVEL = 0.95
 
 
@@ -26,15 +25,9 @@ def bootstrap_interval(
     scores: Sequence[float], *, resamples: int = BOOTSTRAP, seed: int = 0, level: float = LEVEL
 ) -> tuple[float, float]:
     """The percentile bootstrap interval of the mean of ``scores`` (items resampled with
-    replacement; seeded, so a rerun prints the same interval)."""
-    x = np.asarray(scores, dtype=float)
-    if x.size == 0:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
-    return (float(lo), float(hi))
+    replacement; seeded, so a rerun prints the same interval); the one bootstrap of
+    :mod:`snellen.metrics.bootstrap`."""
+    return joint_intervals([scores], resamples=resamples, seed=seed, level=level)[0]
 
 
 @dataclass(frozen=True)

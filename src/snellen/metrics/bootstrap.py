@@ -24,6 +24,7 @@ __all__ = [
     "SEED",
     "Difference",
     "add_interval",
+    "joint_intervals",
     "mean_interval",
     "paired_difference",
 ]
@@ -69,6 +70,26 @@ def mean_interval(
     if np.all(data == data[0]):
         return float(data[0]), float(data[0])
     return _bounds(_resampled_means(data, resamples, np.random.default_rng(seed)), level)
+
+
+def joint_intervals(
+    series: Sequence[Sequence[float]],
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = LEVEL,
+) -> list[tuple[float, float]]:
+    """The ``level`` percentile-bootstrap intervals of the means of several series over the
+    same cases (a task's text, image and group scores), the cases resampled jointly: one draw
+    of case indices serves every series. NaN bounds when there are no cases."""
+    if not series:
+        return []
+    data = np.asarray([[float(v) for v in s] for s in series], dtype=np.float64).T
+    if data.shape[0] == 0:
+        return [(float("nan"), float("nan")) for _ in series]
+    means = _resampled_means(data, resamples, np.random.default_rng(seed))
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
+    return [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
 
 
 def add_interval(
