@@ -18,6 +18,7 @@ from snellen.errors import InputError
 from snellen.imagesets import build_dataset, iter_samples, list_shards, load_source
 from snellen.imagesets.sources import _split_mix
 from snellen.imagesets.variants import literal_parameters, program_parameters
+from snellen.store.run import RunError
 from vision_helpers import PLASMA, run_snellen, snellen, write_transcript
 
 PROCEDURAL = [
@@ -174,3 +175,20 @@ def test_a_checkup_run_is_a_source(tmp_path: Path) -> None:
     s = build_dataset(src, 2, 16, tmp_path / "ds", workers=1, progress=False)
     metas = [m for _, _, m in iter_samples(tmp_path / "ds")]
     assert s.images == 2 and metas[0]["concept"] == "a blue dot" and metas[0]["model"] == "m"
+
+
+def test_programs_moved_to_another_path_resume_and_changed_ones_do_not(tmp_path: Path) -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="4" height="8" fill="{c}"/></svg>'
+    line = {"id": "box", "language": "svg", "code": svg.format(c="red")}
+    first, moved = tmp_path / "a" / "p.jsonl", tmp_path / "b" / "p.jsonl"
+    for path in (first, moved):
+        path.parent.mkdir()
+        path.write_text(json.dumps(line) + "\n")
+    out = tmp_path / "ds"
+    a = build_dataset(f"jsonl:{first}", 2, 16, out, workers=1, progress=False)
+    # the same programs at another path (a moved checkout) resume the same build
+    b = build_dataset(f"jsonl:{moved}", 2, 16, out, workers=1, progress=False)
+    assert (a.images, b.images) == (2, 2)
+    moved.write_text(json.dumps({**line, "code": svg.format(c="blue")}) + "\n")
+    with pytest.raises(RunError, match="other settings"):
+        build_dataset(f"jsonl:{moved}", 2, 16, out, workers=1, progress=False)

@@ -50,6 +50,11 @@ class Source:
     def describe(self) -> dict[str, Any]:
         return {"source": self.spec}
 
+    def identity(self) -> str:
+        """What a resumed build must match: the spec, unless the source names files (then
+        their content, so the same programs resume from a moved checkout)."""
+        return self.spec
+
     def needs_renderer(self) -> bool:
         """Whether slots of this source are programs to run in the render pool."""
         return False

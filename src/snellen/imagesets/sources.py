@@ -89,6 +89,15 @@ class ProgramSource(Source):
     def needs_renderer(self) -> bool:
         return True
 
+    def identity(self) -> str:
+        import hashlib
+
+        digest = hashlib.sha256()
+        for p in self.programs:
+            digest.update(json.dumps([p.id, p.language, p.code]).encode())
+        settings = f"variants={self.variants},spread={self.spread}"
+        return f"{self.spec.partition(':')[0]}:programs={digest.hexdigest()[:16]},{settings}"
+
     def plan(self, index: int, seed: int, size: int, attempt: int = 0) -> Planned:
         from snellen.imagesets.variants import program_parameters
         from snellen.render.params import sample_value, with_values
@@ -325,6 +334,9 @@ class MixSource(Source):
 
     def describe(self) -> dict[str, Any]:
         return {"source": self.spec, "parts": [[s.describe(), w] for s, w in self.parts]}
+
+    def identity(self) -> str:
+        return "mix:" + ",".join(f"{s.identity()}={w:g}" for s, w in self.parts)
 
 
 def _mix(arg: str | None) -> Source:
