@@ -269,7 +269,13 @@ def build_dataset(
     runner_of = BACKENDS.get(backend)  # an unknown name: an error naming the known ones
     src = load_source(source) if isinstance(source, str) else source
     workers = workers or os.cpu_count() or 1
-    config = {"source": src.identity(), "n": n, "size": size, "seed": seed, "shard_size": shard_size}
+    config = {
+        "source": src.identity(),
+        "n": n,
+        "size": size,
+        "seed": seed,
+        "shard_size": shard_size,
+    }
     run = Run.open(out, command="dataset build", config=config, seeds={"seed": seed})
     root = Path(out)
     (root / SHARD_DIR).mkdir(exist_ok=True)
