@@ -63,12 +63,20 @@ def test_vqa_end_to_end_then_resume_reuses_everything(
     assert m["n"] == 3 and set(m["methods"]) == {
         *(f"lens{r}" for r in readings),
         *(f"blind{r}" for r in readings),
+        "lens-calibrated",
         "vision",
         "majority",
     }
     vocabulary = {"red", "dark red", "1", "one", "2", "yes"}  # every answer in the annotations
-    closed = [a for a in Run(out).load_records(LensAnswer) if a.method == "lens-closed"]
-    assert len(closed) == 3 and {a.prediction for a in closed} <= vocabulary
+    stored = list(Run(out).load_records(LensAnswer))
+    closed = {a.item: a for a in stored if a.method == "lens-closed"}
+    assert len(closed) == 3 and {a.prediction for a in closed.values()} <= vocabulary
+    # calibrated: the candidate the captions raise most over the blind prompt's ranking
+    blind = {a.item: json.loads(a.reply) for a in stored if a.method == "blind-closed"}
+    for a in (a for a in stored if a.method == "lens-calibrated"):
+        with_text = json.loads(closed[a.item].reply)
+        gain = {c: with_text[c] - blind[a.item][c] for c in with_text}
+        assert gain[a.prediction] == pytest.approx(max(gain.values()))
     for name, r in m["methods"].items():  # every mean carries its bootstrap interval
         assert r["interval"][0] <= r["accuracy"] <= r["interval"][1], name
     assert {(c["method"], c["baseline"]) for c in m["comparisons"]} >= {

@@ -1,10 +1,14 @@
 """The reasoner's side of LENS: prompts built from the vision text, asked through the run's
 reply cache (open answers, and the answers extracted from the same replies), and the closed
 reading: the dataset's answer vocabulary ranked by the reasoner's log-likelihood, stored as
-records so an interrupted ranking resumes where it stopped."""
+records so an interrupted ranking resumes where it stopped, and the calibrated reading: the
+same candidates ranked by how much the vision text raises their log-likelihood over the
+blind prompt's (pointwise mutual information, no further reasoner calls)."""
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +28,9 @@ from snellen.store import Run
 from snellen.store.run import content_key
 
 Texts = Mapping[str, Sequence[str]]
+# closed answers store every candidate's log-likelihood in their reply (a setting without
+# this tag stored only the best one)
+SCORES = "scores-v1"
 
 
 @dataclass
@@ -149,7 +156,7 @@ class Reasoner:
         it goes; a rerun ranks only the items not stored yet."""
         name = f"{method}-closed"
         setting = self.setting(
-            name, p, with_texts, sorted((k, list(v)) for k, v in candidates.items())
+            name, p, with_texts, sorted((k, list(v)) for k, v in candidates.items()), SCORES
         )
         done = {a.item: a for a in self.run.load_records(LensAnswer)
                 if a.setting == setting and a.method == name}  # fmt: skip
@@ -170,8 +177,10 @@ class Reasoner:
             scores = self.llm.rank(requests[i], options)
             best = max(range(len(options)), key=lambda k: scores[k])
             pred = options[best]
+            # the reply of a ranking: every candidate's log-likelihood (JSON)
+            ranked = json.dumps(dict(zip(options, map(float, scores), strict=True)))
             batch.append(LensAnswer(it.id, name, setting, pred, item_score(self.task, it, pred),
-                                    float(scores[best]), prompts[i], "", time.perf_counter() - t0))  # fmt: skip
+                                    float(scores[best]), prompts[i], ranked, time.perf_counter() - t0))  # fmt: skip
             if len(batch) >= 25:
                 self.run.put_records(batch)
                 done.update((a.item, a) for a in batch)
@@ -186,3 +195,28 @@ class Reasoner:
         self.timing.closed_s += time.perf_counter() - start
         self.timing.closed_items += len(todo)
         return [done[it.id] for it in items]
+
+
+def calibrated(
+    task: str, items: Sequence[LensItem], closed: Sequence[LensAnswer],
+    blind: Sequence[LensAnswer], method: str = "lens-calibrated",
+) -> list[LensAnswer]:  # fmt: skip
+    """Each item's candidate with the largest log-likelihood gain from the vision text:
+    ``log p(a | texts, question) - log p(a | question)``, read from the closed readings with
+    and without the texts (the domain-conditional PMI of Holtzman et al. 2021, with the blind
+    prompt as the premise). It asks the reasoner nothing: both rankings are stored."""
+    blind_by = {a.item: a for a in blind}
+    out = []
+    for it, lens in zip(items, closed, strict=True):
+        with_text = json.loads(lens.reply) if lens.reply else {}
+        base = blind_by.get(it.id)
+        without = json.loads(base.reply) if base is not None and base.reply else {}
+        if not with_text or set(with_text) != set(without):
+            raise ValueError(f"item {it.id}: closed rankings without comparable candidate scores")
+        gain = {a: with_text[a] - without[a] for a in with_text}
+        # ties (and equal gains) go to the candidate the text-conditioned ranking prefers
+        pred = max(gain, key=lambda a: (round(gain[a], 9), with_text[a]))
+        conf = gain[pred] if math.isfinite(gain[pred]) else 0.0
+        out.append(LensAnswer(it.id, method, lens.setting + "-pmi", pred,
+                              item_score(task, it, pred), conf, lens.prompt, lens.reply, 0.0))  # fmt: skip
+    return out

@@ -10,7 +10,9 @@
                                no caption when the best match is below ``min_similarity``
 ``detections[:SCORER]``        **composed, not generation**: captions written from the
                                strongest detections (regions, their colour, count and
-                               place; shapes named by the scorer), :mod:`snellen.lens.detect`
+                               place; shapes named by their outline, else by the scorer),
+                               :mod:`snellen.lens.detect`; ``detections-scorer`` names
+                               every shape with the scorer
 =============================  ==========================================================
 """
 
@@ -225,7 +227,12 @@ CAPTIONERS.register(
 )  # fmt: skip
 CAPTIONERS.register(
     "detections", "snellen.lens.detect:detection_captioner",
-    help="captions COMPOSED from detections (regions, colour, count, place): detections[:SCORER]",
+    help="captions COMPOSED from detections (regions, colour, outline shape, count, place): "
+    "detections[:SCORER]",
+)  # fmt: skip
+CAPTIONERS.register(
+    "detections-scorer", "snellen.lens.detect:scorer_detection_captioner",
+    help="as detections, with every shape named by the scorer: detections-scorer[:SCORER]",
 )  # fmt: skip
 
 

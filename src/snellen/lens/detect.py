@@ -3,8 +3,11 @@
 The picture is split into regions that differ from its background colour (connected
 components; the background is the median colour of the border). The strongest detections
 (the largest regions, up to five) are described by what was measured: the colour name
-nearest to the region's median colour, the shape the contrastive scorer ranks first on the
-region's crop, the count of regions and each region's place in a 3x3 grid. Captions read
+nearest to the region's median colour, the shape its outline measures (corners and their
+direction, convexity: :mod:`snellen.lens.outline`) or, where the outline fits no rule or the
+name is not in the vocabulary, the one the contrastive scorer ranks first on the region's
+crop, the count of regions and each region's place in a 3x3 grid. ``detections-scorer``
+names every shape with the scorer alone. Captions read
 "a red triangle at the bottom left", "2 shapes: a red triangle at the bottom left and a
 blue circle at the top right", "there are 2 shapes", "there is 1 triangle".
 
@@ -24,6 +27,7 @@ import torch
 from PIL import Image
 
 from snellen.lens.captioners import Captioner, Captions
+from snellen.lens.outline import outline_shape
 
 # named colours as prototypes in RGB (several per name where one name spans a range)
 COLOUR_NAMES: dict[str, tuple[tuple[int, int, int], ...]] = {
@@ -123,12 +127,15 @@ def regions(image: Image.Image, *, min_share: float = 0.002, tolerance: float = 
 
 
 class DetectionCaptioner(Captioner):
-    """Captions composed from detections (see the module doc); shapes are named by
-    ``scorer`` over ``shapes`` ("a {colour} {shape}" prompts on each region's crop)."""
+    """Captions composed from detections (see the module doc); shapes are named by their
+    outline (``outline=True``) or by ``scorer`` over ``shapes`` ("a {colour} {shape}" prompts
+    on each region's crop)."""
 
     kind = "composed"
 
-    def __init__(self, scorer: Any, shapes: Sequence[str], *, max_regions: int = 5) -> None:
+    def __init__(
+        self, scorer: Any, shapes: Sequence[str], *, max_regions: int = 5, outline: bool = True
+    ) -> None:
         from snellen.lens.vocab import scorer_identity
 
         if scorer is None:
@@ -138,14 +145,17 @@ class DetectionCaptioner(Captioner):
         self.scorer = scorer
         self.shapes = list(shapes)
         self.max_regions = max_regions
-        self.name = f"detections:{scorer_identity(scorer)}"
+        self.outline = outline
+        prefix = "detections" if outline else "detections-scorer"
+        self.name = f"{prefix}:{scorer_identity(scorer)}"
         self._text_emb: dict[str, torch.Tensor] = {}
 
     def identity(self) -> dict[str, Any]:
         from snellen.lens.vocab import scorer_identity
 
         return {**super().identity(), "scorer": scorer_identity(self.scorer),
-                "shapes": self.shapes, "max_regions": self.max_regions, "version": 1}  # fmt: skip
+                "shapes": self.shapes, "max_regions": self.max_regions,
+                **({"outline": 2} if self.outline else {}), "version": 1}  # fmt: skip
 
     def _shape_texts(self, colour: str) -> torch.Tensor:
         if colour not in self._text_emb:
@@ -178,8 +188,13 @@ class DetectionCaptioner(Captioner):
         for (mask, _box), colour, e in zip(found, colours, emb, strict=True):
             probs = torch.softmax((e[None] @ self._shape_texts(colour).t())[0] * 100, 0)
             best = int(probs.argmax())
+            shape, sure = self.shapes[best], float(probs[best])
+            if self.outline:
+                measured, certainty = outline_shape(mask)
+                if measured in self.shapes:
+                    shape, sure = measured, certainty
             ys, xs = np.nonzero(mask)
-            out.append(Detection(self.shapes[best], float(probs[best]), colour,
+            out.append(Detection(shape, sure, colour,
                                  float(mask.sum()) / (w * h), float(xs.mean()) / w,
                                  float(ys.mean()) / h))  # fmt: skip
         return out
@@ -224,4 +239,9 @@ def detection_captioner(arg: str | None, **kw: Any) -> Captioner:
         scorer = load_scorer(arg or "snellen-shapes", device=kw.get("device"))
     vocab = kw.get("vocab")
     names = [t for t in (vocab.tags if vocab is not None else shape_names()) if t]
-    return DetectionCaptioner(scorer, names)
+    return DetectionCaptioner(scorer, names, outline=kw.get("outline", True))
+
+
+def scorer_detection_captioner(arg: str | None, **kw: Any) -> Captioner:
+    """``detections-scorer[:SCORER]``: as ``detections``, every shape named by the scorer."""
+    return detection_captioner(arg, **{**kw, "outline": False})

@@ -212,7 +212,8 @@ class CaptionModule(VisionModule):
         elif cap.kind == "composed":
             context.notes.append(
                 f"captions are COMPOSED from detections ({cap.name}: regions found by colour, "
-                "named by the vision model), not written by a generative captioner"
+                "shapes named by their measured outline or the vision model), not written by "
+                "a generative captioner"
             )
         return cls(cap, n=cfg.captions_n, top_k=cfg.captions_top_k, seed=cfg.seed)
 

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from snellen.errors import InputError
-from snellen.lens.answering import Reasoner, Timing
+from snellen.lens.answering import Reasoner, Timing, calibrated
 from snellen.lens.answers import ANSWER_PARSER, ClassMapper, clean_reply, extract_answer
 from snellen.lens.baselines import majority_baseline, open_image, vision_baseline
 from snellen.lens.build import build_modules, default_vocab
@@ -257,7 +257,9 @@ def _vision_side(cfg: LensConfig, ds: LensDataset, split: str, run: Run, timing:
     needed = prompter.modules()
     scorer = None
     wants_scorer = {"tags", "attributes"} & set(needed) or "vision" in cfg.baselines
-    if wants_scorer or ("captions" in needed and cfg.captioner == "detections"):
+    if wants_scorer or (
+        "captions" in needed and cfg.captioner in ("detections", "detections-scorer")
+    ):
         from snellen.score import load_scorer
 
         scorer = load_scorer(cfg.vision, device=cfg.device)
@@ -321,6 +323,10 @@ def _answers(
                     "blind", blind, inp.items, False,
                     closed_candidates(reasoner.vocabulary, inp.train, inp.items),
                 )  # fmt: skip
+                answers["lens-calibrated"] = calibrated(
+                    cfg.task, inp.items, answers["lens-closed"], answers["blind-closed"]
+                )
+                run.put_records(answers["lens-calibrated"])
     if "vision" in cfg.baselines:
         answers["vision"] = vision_baseline(cfg.task, inp.ds, inp.items, inp.train, inp.scorer,
                                             Path(cfg.out) / "embeddings")  # fmt: skip
@@ -335,7 +341,7 @@ def _report(cfg: LensConfig, inp: _Inputs, answers: dict[str, list[LensAnswer]],
             timing: Timing) -> LensReport:  # fmt: skip
     methods = {m: summarize(cfg.task, inp.items, a, seed=cfg.seed) for m, a in answers.items()}
     comparisons = []
-    for ours in ("lens", "lens-extracted", "lens-closed"):
+    for ours in ("lens", "lens-extracted", "lens-closed", "lens-calibrated"):
         for base in ("blind", "blind-extracted", "blind-closed", "majority", "vision"):
             if ours in answers and base in answers:
                 comparisons.append(compare(inp.items, answers[ours], answers[base], cfg.seed))

@@ -36,6 +36,9 @@ READING = "closed"
 # solved train examples before each question (the same for every question, so the engine
 # keeps them evaluated: see LlamaCppChat.prefix_cache)
 SHOTS = 4
+# weak vision: the random-init scorer names every shape (no outline measurement); colour,
+# count and place are measured from pixels in both runs
+WEAK_CAPTIONER = "detections-scorer"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def weak_vision(out: Path, strong: str) -> str:
 
 
 def _lens(out: Path, root: Path, vision: str, llm: Any, baselines: tuple[str, ...],
-          progress: bool, limit: int | None = None) -> Any:  # fmt: skip
+          progress: bool, limit: int | None = None, captioner: str = "detections") -> Any:  # fmt: skip
     from snellen.lens import Vocabulary, run_lens
     from snellen.lens.vocab import shape_names
 
@@ -103,7 +106,7 @@ def _lens(out: Path, root: Path, vision: str, llm: Any, baselines: tuple[str, ..
     if not vocab.is_file():
         Vocabulary(shape_names(), source={"tags": "snellen shape names"}).save(vocab)
     return run_lens(
-        "vqa", "vqav2", root=str(root), out=str(out), vision=vision, captioner="detections",
+        "vqa", "vqav2", root=str(root), out=str(out), vision=vision, captioner=captioner,
         llm=llm, baselines=baselines, answers=READING, threads=1, progress=progress,
         report=True, vocab=str(vocab), shots=SHOTS, limit=limit,
     )  # fmt: skip
@@ -235,7 +238,7 @@ def run(options: ReproduceOptions) -> Finding:
                        options.progress)  # fmt: skip
         weak_n = min(questions, int(options.extra.get("weak") or preset.weak))
         weak = _lens(out / "weak", root, weak_vision(out, vision), llm, (), options.progress,
-                     limit=weak_n)  # fmt: skip
+                     limit=weak_n, captioner=WEAK_CAPTIONER)  # fmt: skip
     finally:
         llm.close()
     from snellen.lens.summary import compare
