@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from snellen.clip.schedule import StepTimer, fit_steps, warmup_cosine
+from snellen.training.schedule import StepTimer, fit_steps, warmup_cosine
 
 
 def test_warmup_then_cosine_to_zero():
