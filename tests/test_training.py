@@ -1,6 +1,6 @@
-"""The warm-up/cosine schedule shared by ShapesCLIP training and NegCLIP fine-tuning, and its
-fit to a wall-clock budget: a time-limited run gets a schedule it can finish (warm-up,
-decay, annealed end) instead of one the clock cuts off."""
+"""The training layer (snellen.training): the one warm-up/cosine schedule, its fit to a
+wall-clock budget (a time-limited run gets a schedule it can finish: warm-up, decay, annealed
+end, instead of one the clock cuts off), and the resumable training state."""
 
 from __future__ import annotations
 
@@ -102,3 +102,144 @@ def test_negclip_defaults_are_the_measured_recipe():
     assert {k: getattr(cfg, k) for k in NEGCLIP_DEFAULTS} == NEGCLIP_DEFAULTS
     # 16,000 pairs in batches of 128 for 6 epochs: the 750 steps of docs/evaluate.md
     assert int(cfg.epochs * (cfg.n_train // cfg.batch_size)) == 750
+
+
+# ---------------------------------------------------------------- the training state
+
+
+def _parts(seed: int = 0):
+    import random
+
+    import torch
+
+    from snellen.training.schedule import warmup_cosine_factor
+    from snellen.training.state import TrainingState
+
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine_factor(10, 2))
+    gen = torch.Generator().manual_seed(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded test data
+    state = TrainingState(model, opt, sched, generators={"g": gen}, randoms={"r": rng})
+    return state, model, opt, sched, gen, rng
+
+
+def _train(parts, steps: int) -> list[float]:
+    import random
+
+    import numpy as np
+    import torch
+
+    _, model, opt, sched, gen, rng = parts
+    out = []
+    for _ in range(steps):
+        x = torch.randn(8, 4, generator=gen) + torch.rand(1)  # a private and the global draw
+        loss = (model(x) * (1 + rng.random() + random.random() + np.random.rand())).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        out.append(float(loss.detach()))
+    return out
+
+
+def test_a_saved_state_resumes_to_the_run_that_never_stopped(tmp_path):
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    whole = _parts()
+    losses = _train(whole, 6)
+    final = {k: v.clone() for k, v in whole[1].state_dict().items()}
+
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    first = _parts()
+    head = _train(first, 3)
+    path = tmp_path / "state.pt"
+    first[0].save(path, settings={"lr": 0.1}, step=3, epoch=0, note="kept")
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file
+    # another process: everything drawn and stepped since is forgotten
+    random.seed(7), np.random.seed(7), torch.manual_seed(7)
+    second = _parts(seed=5)
+    saved = second[0].resume(path, settings={"lr": 0.1}, mismatch="{path}: {diff}", hint="x")
+    assert saved["step"] == 3 and saved["note"] == "kept" and saved["config"] == {"lr": 0.1}
+    assert head + _train(second, 3) == losses
+    for k, v in second[1].state_dict().items():
+        assert torch.equal(v, final[k]), k
+    assert second[3].last_epoch == 6
+
+
+def test_other_settings_or_a_torn_file_never_resume(tmp_path):
+    from snellen.errors import InputError
+    from snellen.training.state import atomic_save
+
+    state = _parts()[0]
+    path = tmp_path / "state.pt"
+    state.save(path, settings={"lr": 0.1, "seed": 0}, step=1, epoch=0)
+    with pytest.raises(InputError, match=r"state.pt differs in seed"):
+        state.resume(path, settings={"lr": 0.1, "seed": 1}, mismatch="{path} differs in {diff}",
+                     hint="start over")  # fmt: skip
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="cannot read this training state.*start over"):
+        state.resume(path, settings={}, mismatch="", hint="start over")
+
+    # a save that fails part-way leaves the previous file whole and no temporary file
+    atomic_save({"model": 1}, path)
+    before = path.read_bytes()
+
+    class Unpicklable:
+        def __reduce__(self):
+            raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        atomic_save({"model": Unpicklable()}, path)
+    assert path.read_bytes() == before and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_negclip_state_of_the_earlier_layout_resumes(tmp_path):
+    """Fine-tunes killed before the shared layout left OUT.resume.pt with settings,
+    generator, random and torch_random at the top level: they still resume."""
+    import random
+
+    import torch
+
+    from snellen.evaluate.negclip import _upgrade_state
+    from snellen.training.state import TrainingState
+
+    state, model, opt, _, gen, rng = _parts()
+    _train((state, model, opt, _, gen, rng), 2)
+    old = {
+        "settings": {"lr": 0.1},
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "generator": gen.get_state(),
+        "random": rng.getstate(),
+        "torch_random": torch.get_rng_state(),
+        "loop": {"step": 2},
+    }
+    path = tmp_path / "old.resume.pt"
+    torch.save(old, path)
+    want_gen, want_rng = torch.randn(3, generator=gen), rng.random()
+    fresh = _parts(seed=3)
+    # NegCLIP's parts: no scheduler (it sets its learning rate itself), its two generators
+    fresh_state = TrainingState(fresh[1], fresh[2], generators={"batches": fresh[4]},
+                                randoms={"draws": fresh[5]})  # fmt: skip
+    saved = fresh_state.resume(path, settings={"lr": 0.1}, upgrade=_upgrade_state,
+                            mismatch="{diff}", hint="")  # fmt: skip
+    assert saved["loop"] == {"step": 2}
+    assert torch.equal(torch.randn(3, generator=fresh[4]), want_gen)
+    assert fresh[5].random() == want_rng
+    assert isinstance(fresh[5], random.Random)
+    for k, v in fresh[1].state_dict().items():
+        assert torch.equal(v, model.state_dict()[k]), k
+
+
+def test_the_schedule_as_a_lambda_factor_is_the_same_schedule():
+    from snellen.training.schedule import warmup_cosine_factor
+
+    factor = warmup_cosine_factor(100, 10)
+    assert [factor(s) for s in range(101)] == [warmup_cosine(s, 100, 1.0, 10) for s in range(101)]
+    assert factor(0) == pytest.approx(0.1) and factor(100) == pytest.approx(0.0)
