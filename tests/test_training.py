@@ -120,7 +120,7 @@ def _parts(seed: int = 0):
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine_factor(10, 2))
     gen = torch.Generator().manual_seed(seed)
-    rng = random.Random(seed)  # noqa: S311 - seeded test data
+    rng = random.Random(seed)
     state = TrainingState(model, opt, sched, generators={"g": gen}, randoms={"r": rng})
     return state, model, opt, sched, gen, rng
 

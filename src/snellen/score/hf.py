@@ -123,9 +123,7 @@ class HFTraining(TrainableModel):
 
     def pixels(self, images: torch.Tensor) -> torch.Tensor:
         return as_tensor(
-            self.processor(images=_to_rgb(pil_images(images)), return_tensors="pt")[
-                "pixel_values"
-            ]
+            self.processor(images=_to_rgb(pil_images(images)), return_tensors="pt")["pixel_values"]
         )
 
     def encode_image(self, pixels: torch.Tensor) -> torch.Tensor:
