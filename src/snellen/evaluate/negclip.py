@@ -42,7 +42,7 @@ from PIL import Image
 from snellen.clip.data import Pairs, collect, load_pairs
 from snellen.clip.loss import MAX_LOGIT_SCALE, clip_loss
 from snellen.errors import InputError
-from snellen.score.base import TrainableModel
+from snellen.score.base import TRAINABLE, TrainableModel
 from snellen.training.schedule import BudgetFit, StepTimer, fit_steps, set_lr, warmup_cosine
 from snellen.training.state import TrainingState
 
@@ -204,7 +204,7 @@ def load_model(name: str, device: torch.device) -> TrainableModel:
     except InputError as e:
         message = str(e)
         if not message.startswith("cannot fine-tune"):
-            message = f"cannot fine-tune {name!r}: {message}"
+            message = f"cannot fine-tune {name!r} ({message}); fine-tune {TRAINABLE}"
         raise InputError(message) from None
 
 

@@ -29,6 +29,9 @@ from snellen.score.released import ReleasedWeights
 #: ``precision`` values: float32, torch.autocast, a bfloat16 copy of the model
 PRECISIONS = ("fp32", "amp", "bf16")
 
+#: the scorer families with a trainable view (:meth:`Scorer.trainable`), as a user names them
+TRAINABLE = "snellen-shapes[:FILE.pt], open-clip:ARCH:WEIGHTS or hf-clip:DIR"
+
 
 def as_tensor(value: object) -> torch.Tensor:
     """``value``, which a model's untyped forward returned, as the tensor it is."""
@@ -202,10 +205,7 @@ class Scorer(ABC):
     def trainable(self) -> TrainableModel:
         """This scorer's model opened for training (:class:`TrainableModel`); an
         ``InputError`` for a family that cannot be trained here."""
-        raise InputError(
-            f"cannot fine-tune {self.name!r}: fine-tune snellen-shapes[:FILE.pt], "
-            "open-clip:ARCH:WEIGHTS or hf-clip:DIR"
-        )
+        raise InputError(f"cannot fine-tune {self.name!r}: fine-tune {TRAINABLE}")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} on {self.device}>"
