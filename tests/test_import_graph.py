@@ -17,6 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("registry", "records", "imaging", "ranking", "transcripts", "data"),  # the shared base
     ("store",),  # runs: records, artifacts, the reply cache
     ("concepts", "render", "llm"),  # parts: what to draw, rendering, chat models
+    ("training",),  # the training layer: one schedule, resumable training state
     ("clip",),  # snellen's own CLIP (trains on rendered shapes)
     ("score",),  # image-text scorers (one is snellen's CLIP)
     ("metrics",),  # metrics, and the scoring step of a run

@@ -246,3 +246,11 @@ def test_swap_kinds_can_be_chosen():
     assert phrases == ["a blue square above a red circle"]
     with pytest.raises(InputError, match="use some of noun, adjective"):
         pos_negatives([caption], seed=0, kinds=("clause",))
+
+
+def test_a_scorer_without_a_trainable_view_says_which_can_be_fine_tuned(tmp_path):
+    from test_score_siglip_dino import _dinov2
+
+    _dinov2(tmp_path)
+    with pytest.raises(InputError, match=r"cannot fine-tune 'dinov2:.*': fine-tune snellen-shapes"):
+        finetune(NegClipConfig(init=f"dinov2:{tmp_path}", n_train=4, device="cpu"), log=None)

@@ -17,6 +17,7 @@ from torch import nn
 from snellen.clip.loss import MAX_LOGIT_SCALE
 from snellen.clip.tokenizer import WordTokenizer
 from snellen.imaging import on_white, square_on_white
+from snellen.training.state import atomic_save
 
 #: what a checkpoint written by :func:`save_checkpoint` says it is
 CHECKPOINT_FORMAT = "snellen-shapes-clip/1"
@@ -185,12 +186,12 @@ def save_checkpoint(
     path: str, model: ShapesCLIP, tokenizer: WordTokenizer, info: dict[str, Any]
 ) -> None:
     """A self-contained file: config, fp16 weights, the tokenizer's word list, and how it was
-    trained (``info``)."""
+    trained (``info``), written atomically (:func:`snellen.training.state.atomic_save`)."""
     state = {
         k: (v.half() if v.is_floating_point() and k != "logit_scale" else v)
         for k, v in model.state_dict().items()
     }
-    torch.save(
+    atomic_save(
         {
             "format": CHECKPOINT_FORMAT,
             "config": model.config.to_dict(),

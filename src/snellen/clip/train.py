@@ -1,5 +1,6 @@
-"""Training and evaluating a ShapesCLIP: the loop, the schedule, and zero-shot retrieval on
-held-out pairs (R@K and the fidelity percentile of the true caption)."""
+"""Training and evaluating a ShapesCLIP: the loop (on the schedule of
+:mod:`snellen.training.schedule`), and zero-shot retrieval on held-out pairs (R@K and the
+fidelity percentile of the true caption)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ import torch
 from snellen.clip.data import Pairs, load_pairs
 from snellen.clip.loss import clip_loss
 from snellen.clip.model import ShapesCLIP, ShapesCLIPConfig, save_checkpoint
-from snellen.clip.schedule import BudgetFit, StepTimer, fit_steps, warmup_cosine
 from snellen.clip.tokenizer import WordTokenizer
 from snellen.errors import InputError
+from snellen.training.schedule import BudgetFit, StepTimer, fit_steps, set_lr, warmup_cosine
 
 
 @dataclass(frozen=True)
@@ -274,8 +275,7 @@ def train_clip(
                 break
             idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             model.train()
-            for group in opt.param_groups:
-                group["lr"] = warmup_cosine(step, total, cfg.lr, warmup, time_progress)
+            set_lr(opt, warmup_cosine(step, total, cfg.lr, warmup, time_progress))
             image_emb, text_emb, scale = model(train.pixels(idx), all_ids[idx])
             negatives = None
             if cfg.hard_negatives:

@@ -7,13 +7,17 @@ negative images: for each image, one of its K nearest neighbours (by the startin
 image embeddings; K = 3 as in the released data) joins the batch with its own caption, so
 the model must tell near-duplicates apart. Everything else is CLIP's loss
 (:func:`snellen.clip.loss.clip_loss`), a linear warm-up and a cosine schedule
-(:mod:`snellen.clip.schedule`), fitted to ``max_minutes`` when that is given.
+(:mod:`snellen.training.schedule`), fitted to ``max_minutes`` when that is given; the
+training state is saved and resumed by :class:`snellen.training.state.TrainingState`.
 
 The defaults are the recipe measured to work on ``snellen-shapes`` (docs/evaluate.md:
 16,000 VAD training pairs, 6 epochs of batch 128, lr 3e-4, 50 warm-up steps: 750 steps).
 
 Models: ``snellen-shapes[:PATH]`` (snellen's own; on the CPU in minutes),
-``open-clip:ARCH:WEIGHTS`` and ``hf-clip:DIR`` (the GPU is used when present). Caption
+``open-clip:ARCH:WEIGHTS`` and ``hf-clip:DIR`` (the GPU is used when present), loaded by
+:func:`snellen.score.load_scorer` and trained through the scorer's trainable view
+(:meth:`snellen.score.base.Scorer.trainable`), which also saves the result in the format
+that scorer family loads. Caption
 sources: ``shapes`` (VAD training pairs; held-out shape-colour combinations are never
 trained on), a pairs ``.jsonl``, a WebDataset ``.tar``, a check-up run directory, or a
 NegCLIP ``.tsv`` (``title``, ``filepath``, ``neg_caption``, ``neg_image`` columns, as the
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -38,9 +41,10 @@ from PIL import Image
 
 from snellen.clip.data import Pairs, collect, load_pairs
 from snellen.clip.loss import MAX_LOGIT_SCALE, clip_loss
-from snellen.clip.schedule import BudgetFit, StepTimer, fit_steps, warmup_cosine
 from snellen.errors import InputError
-from snellen.registry import Registry
+from snellen.score.base import TRAINABLE, TrainableModel
+from snellen.training.schedule import BudgetFit, StepTimer, fit_steps, set_lr, warmup_cosine
+from snellen.training.state import TrainingState
 
 SWAP_TAGS = {
     "noun": ("NN", "NNS", "NNP", "NNPS"),
@@ -190,158 +194,18 @@ def pos_negatives(
 # ---------------------------------------------------------------- models
 
 
-class Backend:
-    """One model family: pixels from uint8 images, text and image embeddings with gradients,
-    the learnable temperature, and how to save the tuned model so the scorer loads it."""
+def load_model(name: str, device: torch.device) -> TrainableModel:
+    """The model ``name`` (a scorer name, or the path of a model snellen wrote) loaded by
+    :func:`snellen.score.load_scorer` on ``device`` and opened for training."""
+    from snellen.score import load_scorer
 
-    model: Any
-    image_size: int
-    device: torch.device
-
-    def pixels(self, images: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
-        raise NotImplementedError
-
-    def logit_scale(self) -> torch.Tensor:
-        raise NotImplementedError
-
-    def save(self, out: Path, info: dict[str, Any]) -> str:
-        """Write the model; returns the scorer name that loads it."""
-        raise NotImplementedError
-
-
-class ShapesBackend(Backend):
-    def __init__(self, path: str | None, device: torch.device) -> None:
-        from snellen.clip.model import load_checkpoint
-        from snellen.score.shapes import shipped_weights
-
-        self.path = path or str(shipped_weights())
-        self.model, self.tokenizer, self.info = load_checkpoint(self.path)
-        self.device = device
-        self.model.to(device)
-        self.image_size = self.model.config.image_size
-
-    def pixels(self, images: torch.Tensor) -> torch.Tensor:
-        return images.float().div_(127.5).sub_(1.0)
-
-    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model.visual(pixels.to(self.device))
-
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
-        return self.model.text(self.tokenizer(texts).to(self.device))
-
-    def logit_scale(self) -> torch.Tensor:
-        return self.model.logit_scale
-
-    def save(self, out: Path, info: dict[str, Any]) -> str:
-        from snellen.clip.model import save_checkpoint
-
-        self.model.cpu()
-        save_checkpoint(str(out), self.model, self.tokenizer, {**info, "init_info": self.info})
-        return f"snellen-shapes:{out}"
-
-
-def _pil(images: torch.Tensor) -> list[Image.Image]:
-    arr = images.permute(0, 2, 3, 1).cpu().numpy()
-    return [Image.fromarray(a) for a in arr]
-
-
-class OpenClipBackend(Backend):
-    def __init__(self, spec: str, device: torch.device) -> None:
-        import open_clip
-
-        from snellen.score.openclip import parse_spec, resolve_arch
-
-        arch, pretrained = parse_spec(spec)
-        arch = resolve_arch(arch)
-        self.arch = arch
-        model, _, preprocess = open_clip.create_model_and_transforms(
-            arch, pretrained=pretrained, device=device
-        )
-        self.model, self.preprocess = model, preprocess
-        self.tokenizer = open_clip.get_tokenizer(arch)
-        self.device = device
-        size = model.visual.image_size
-        self.image_size = int(size[0] if isinstance(size, tuple | list) else size)
-
-    def pixels(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.stack([self.preprocess(im) for im in _pil(images)])
-
-    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model.encode_image(pixels.to(self.device))
-
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
-        return self.model.encode_text(self.tokenizer(texts).to(self.device))
-
-    def logit_scale(self) -> torch.Tensor:
-        return self.model.logit_scale
-
-    def save(self, out: Path, info: dict[str, Any]) -> str:
-        torch.save(self.model.state_dict(), out)
-        return f"open-clip:{self.arch}:{out}"
-
-
-class HFBackend(Backend):
-    def __init__(self, model_id: str, device: torch.device) -> None:
-        from transformers import AutoModel, AutoProcessor
-
-        local = Path(model_id).exists()
-        self.model = AutoModel.from_pretrained(model_id, local_files_only=local).to(device)
-        self.processor = AutoProcessor.from_pretrained(model_id, local_files_only=local)
-        self.device = device
-        self.image_size = int(self.model.config.vision_config.image_size)
-
-    def pixels(self, images: torch.Tensor) -> torch.Tensor:
-        return self.processor(images=_pil(images), return_tensors="pt")["pixel_values"]
-
-    @staticmethod
-    def _features(out: Any) -> torch.Tensor:
-        return out if isinstance(out, torch.Tensor) else out.pooler_output
-
-    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self._features(self.model.get_image_features(pixel_values=pixels.to(self.device)))
-
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
-        inputs = self.processor(text=texts, padding=True, truncation=True, return_tensors="pt")
-        inputs = {k: v.to(self.device) for k, v in inputs.items() if k != "pixel_values"}
-        return self._features(self.model.get_text_features(**inputs))
-
-    def logit_scale(self) -> torch.Tensor:
-        return self.model.logit_scale
-
-    def save(self, out: Path, info: dict[str, Any]) -> str:
-        self.model.save_pretrained(out)
-        self.processor.save_pretrained(out)
-        return f"hf-clip:{out}"
-
-
-#: the model families NegCLIP fine-tunes, by scorer prefix (the names ``snellen eval`` takes)
-BACKENDS: Registry[Callable[..., Backend]] = Registry("model family")
-BACKENDS.register("snellen-shapes", ShapesBackend, help="snellen-shapes[:FILE.pt]")
-BACKENDS.register("open-clip", OpenClipBackend, help="open-clip:ARCH:WEIGHTS")
-BACKENDS.register("hf-clip", HFBackend, help="hf-clip:DIR or hf-clip:HUB_ID")
-
-
-def load_backend(name: str, device: torch.device) -> Backend:
-    from snellen.score import scorer_name_for
-
-    if name.partition(":")[0] not in BACKENDS and Path(name).exists():
-        name = scorer_name_for(name)  # a path snellen wrote: named as snellen eval names it
-    if name.partition(":")[0] not in BACKENDS:
-        raise InputError(
-            f"cannot fine-tune {name!r}: use snellen-shapes[:FILE.pt], open-clip:ARCH:WEIGHTS or "
-            "hf-clip:DIR"
-        )
-    make, arg = BACKENDS.resolve(name)
-    family = BACKENDS.canonical(name.partition(":")[0])
-    if not arg and family != "snellen-shapes":
-        raise InputError(f"--init {family} needs a model: {BACKENDS.help()[family]}")
-    return make(arg, device)
+    try:
+        return load_scorer(name, device=device).trainable()
+    except InputError as e:
+        message = str(e)
+        if not message.startswith("cannot fine-tune"):
+            message = f"cannot fine-tune {name!r} ({message}); fine-tune {TRAINABLE}"
+        raise InputError(message) from None
 
 
 # ---------------------------------------------------------------- data
@@ -389,13 +253,15 @@ def tsv_pairs(
 
 
 @torch.no_grad()
-def nearest_images(backend: Backend, pairs: Pairs, k: int, batch: int = 256) -> list[list[int]]:
+def nearest_images(
+    model: TrainableModel, pairs: Pairs, k: int, batch: int = 256
+) -> list[list[int]]:
     """Each image's ``k`` nearest other images by the starting model's embeddings."""
-    backend.model.eval()
+    model.module.eval()
     emb = torch.cat(
         [
             F.normalize(
-                backend.encode_images(backend.pixels(pairs.images[s : s + batch])).float(), dim=-1
+                model.encode_image(model.pixels(pairs.images[s : s + batch])).float(), dim=-1
             ).cpu()
             for s in range(0, len(pairs), batch)
         ]
@@ -439,55 +305,42 @@ def _run_settings(cfg: NegClipConfig) -> dict[str, Any]:
     return {k: v for k, v in cfg.to_dict().items() if k not in _SESSION_FIELDS}
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """What a training state is saved from and restored into."""
-
-    backend: Backend
-    opt: torch.optim.Optimizer
-    gen: torch.Generator
-    rng: random.Random
+def _training_state(model: TrainableModel, opt: torch.optim.Optimizer, gen: torch.Generator,
+                    rng: random.Random) -> TrainingState:  # fmt: skip
+    """What a resumed run gets back: the weights, the optimiser, the batch order's generator
+    and the negative draws' ``random.Random`` (the loop's place is kept beside them)."""
+    return TrainingState(model.module, opt, generators={"batches": gen}, randoms={"draws": rng})
 
 
-def _save_state(path: Path, cfg: NegClipConfig, parts: _Parts, loop: _Loop) -> None:
-    backend, opt, gen, rng = parts.backend, parts.opt, parts.gen, parts.rng
-    state = {
-        "settings": _run_settings(cfg),
-        "model": backend.model.state_dict(),
-        "optimizer": opt.state_dict(),
-        "generator": gen.get_state(),
-        "random": rng.getstate(),
-        "torch_random": torch.get_rng_state(),
-        "loop": asdict(loop),
+def _upgrade_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A training state written before the shared layout (settings, generator, random and
+    torch_random at the top level), in the layout :class:`TrainingState` reads."""
+    if "config" in state or "settings" not in state:
+        return state
+    return {
+        **state,
+        "config": state["settings"],
+        "generators": {"batches": state["generator"]},
+        "randoms": {"draws": state["random"]},
+        "rng": {"torch": state["torch_random"]},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
-def _load_state(path: Path, cfg: NegClipConfig, parts: _Parts) -> _Loop:
-    backend, opt, gen, rng = parts.backend, parts.opt, parts.gen, parts.rng
-    try:
-        state = torch.load(path, map_location=backend.device, weights_only=False)
-    except Exception as e:  # noqa: BLE001 - a torn or foreign file
-        raise InputError(
-            f"{path}: cannot read this training state ({e}); delete it to start over"
-        ) from None
-    settings = _run_settings(cfg)
-    if state.get("settings") != settings:
-        old = state.get("settings") or {}
-        diff = sorted(k for k in settings if old.get(k) != settings[k])
-        raise InputError(
-            f"{path} belongs to a fine-tune with other settings ({', '.join(diff)}); "
-            "run the same command to resume it, or delete the file to start over"
-        )
-    backend.model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    gen.set_state(state["generator"])
-    rng.setstate(state["random"])
-    torch.set_rng_state(state["torch_random"])
-    return _Loop(**state["loop"])
+def _save_state(path: Path, cfg: NegClipConfig, state: TrainingState, loop: _Loop,
+                steps_per_epoch: int) -> None:  # fmt: skip
+    state.save(path, settings=_run_settings(cfg), step=loop.step,
+               epoch=loop.step // steps_per_epoch, loop=asdict(loop))  # fmt: skip
+
+
+def _load_state(path: Path, cfg: NegClipConfig, state: TrainingState,
+                device: torch.device) -> _Loop:  # fmt: skip
+    saved = state.resume(
+        path, settings=_run_settings(cfg), map_location=device, upgrade=_upgrade_state,
+        mismatch="{path} belongs to a fine-tune with other settings ({diff}); "
+        "run the same command to resume it, or delete the file to start over",
+        hint="delete it to start over",
+    )  # fmt: skip
+    return _Loop(**saved["loop"])
 
 
 @dataclass
@@ -499,20 +352,6 @@ class NegClipResult:
     history: list[dict[str, float]]
     # how the schedule was fitted to max_minutes (BudgetFit.to_dict()), None without one
     fit: dict[str, Any] | None = None
-
-
-def _image_params(backend: Backend) -> list[torch.nn.Parameter]:
-    model = backend.model
-    tower = getattr(model, "visual", None)
-    if tower is None:
-        tower = getattr(model, "vision_model", None)
-    if tower is None:
-        raise InputError(f"cannot find the image tower of {type(model).__name__} to lock")
-    params = list(tower.parameters())
-    projection = getattr(model, "visual_projection", None)
-    if projection is not None:
-        params += list(projection.parameters())
-    return params
 
 
 def _say(message: str) -> None:
@@ -530,19 +369,19 @@ def finetune(
     t0 = time.monotonic()
     say = _say if log is print else (log or (lambda _m: None))
     device = _start(cfg)
-    backend = load_backend(cfg.init, device)
-    pairs, neighbours = _training_pairs(cfg, backend.image_size)
+    model = load_model(cfg.init, device)
+    pairs, neighbours = _training_pairs(cfg, model.image_size)
     negatives = _caption_negatives(cfg, pairs)
     if neighbours is None or not any(neighbours):
-        neighbours = nearest_images(backend, pairs, cfg.hard_images) if cfg.hard_images else None
+        neighbours = nearest_images(model, pairs, cfg.hard_images) if cfg.hard_images else None
     have_neg = sum(1 for n in negatives if n)
     say(
         f"data: {len(pairs)} pairs, {have_neg} with hard negative captions, "
         f"{cfg.hard_images if neighbours else 0} hard negative images each "
         f"({time.monotonic() - t0:.0f} s)"
     )
-    locked = _lock_images(backend, pairs) if cfg.lock_image else None
-    params = [p for p in backend.model.parameters() if p.requires_grad]
+    locked = _lock_images(model, pairs) if cfg.lock_image else None
+    params = [p for p in model.module.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     no_decay = [p for p in params if p.ndim < 2]
     opt = torch.optim.AdamW(
@@ -559,12 +398,12 @@ def finetune(
     t_train = time.monotonic()
     budget = None if cfg.max_minutes is None else max(1.0, 60 * cfg.max_minutes - (t_train - t0))
     loop = _Loop()
-    parts = _Parts(backend, opt, gen, rng)
+    state = _training_state(model, opt, gen, rng)
     state_path = resume_path(out) if out is not None else None
     if state_path is not None and state_path.exists():
         # the data, the hard negatives and the locked embeddings above come from the starting
         # model and the seed, so they are the same; the weights and the draws continue
-        loop = _load_state(state_path, cfg, parts)
+        loop = _load_state(state_path, cfg, state, device)
         say(f"resumed from {state_path} at step {loop.step}/{loop.total}")
         total = loop.total
     if loop.warmup is None:
@@ -576,7 +415,7 @@ def finetune(
         if state_path is None:
             return
         loop.total = total
-        _save_state(state_path, cfg, parts, loop)
+        _save_state(state_path, cfg, state, loop, steps_per_epoch)
 
     while loop.step < total:
         if loop.order is None:
@@ -589,18 +428,17 @@ def finetune(
                 break
             batch, captions, negs = _draw_batch(loop, cfg.batch_size, pairs, neighbours,
                                                 negatives, rng)  # fmt: skip
-            backend.model.train()
-            for group in opt.param_groups:
-                group["lr"] = warmup_cosine(loop.step, total, cfg.lr, loop.warmup, time_progress)
-            image_emb = _image_embeddings(backend, pairs, batch, locked)
-            text_emb = F.normalize(backend.encode_texts(captions), dim=-1)
-            neg_emb = F.normalize(backend.encode_texts(negs), dim=-1) if negs else None
-            loss = clip_loss(image_emb, text_emb, backend.logit_scale(), neg_emb)
+            model.module.train()
+            set_lr(opt, warmup_cosine(loop.step, total, cfg.lr, loop.warmup, time_progress))
+            image_emb = _image_embeddings(model, pairs, batch, locked)
+            text_emb = F.normalize(model.encode_text(captions), dim=-1)
+            neg_emb = F.normalize(model.encode_text(negs), dim=-1) if negs else None
+            loss = clip_loss(image_emb, text_emb, model.logit_scale(), neg_emb)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
             opt.step()
             with torch.no_grad():
-                backend.logit_scale().clamp_(0, MAX_LOGIT_SCALE)
+                model.logit_scale().clamp_(0, MAX_LOGIT_SCALE)
             loop.running = (
                 loss.item() if loop.step == 0 else 0.95 * loop.running + 0.05 * loss.item()
             )
@@ -620,7 +458,7 @@ def finetune(
             continue
         break
     step, history = loop.step, loop.history
-    backend.model.eval()
+    model.module.eval()
     seconds = time.monotonic() - t0
     path, scorer = None, None
     if out is not None:
@@ -628,7 +466,7 @@ def finetune(
         info = {"negclip_config": cfg.to_dict(), "steps": step, "seconds": round(seconds, 1),
                 "history": history, "schedule_fit": loop.fit, "torch": str(torch.__version__), "command": command,
                 "examples": [[pairs.captions[i], negatives[i][:1]] for i in range(min(3, len(pairs)))]}  # fmt: skip
-        scorer = _write_model(backend, path, info, state_path, say)
+        scorer = _write_model(model, path, info, state_path, say)
     return NegClipResult(path, scorer, step, seconds, history, loop.fit)
 
 
@@ -660,19 +498,17 @@ def _caption_negatives(cfg: NegClipConfig, pairs: Any) -> list[list[str]]:
     return list(pairs.negatives)
 
 
-def _lock_images(backend: Any, pairs: Any) -> torch.Tensor:
+def _lock_images(model: TrainableModel, pairs: Pairs) -> torch.Tensor:
     """Embed every image once with the starting model and freeze the image tower."""
     with torch.no_grad():
-        backend.model.eval()
+        model.module.eval()
         locked = torch.cat(
             [
-                F.normalize(
-                    backend.encode_images(backend.pixels(pairs.images[s : s + 256])), dim=-1
-                )
+                F.normalize(model.encode_image(model.pixels(pairs.images[s : s + 256])), dim=-1)
                 for s in range(0, len(pairs), 256)
             ]
         )
-    for p in _image_params(backend):
+    for p in model.image_parameters():
         p.requires_grad_(False)
     return locked
 
@@ -697,12 +533,12 @@ def _draw_batch(
 
 
 def _image_embeddings(
-    backend: Any, pairs: Any, batch: list[int], locked: torch.Tensor | None
+    model: TrainableModel, pairs: Pairs, batch: list[int], locked: torch.Tensor | None
 ) -> torch.Tensor:
     if locked is not None:
         return locked[batch]
-    pixels = backend.pixels(pairs.images[batch])
-    return F.normalize(backend.encode_images(pixels), dim=-1)
+    pixels = model.pixels(pairs.images[batch])
+    return F.normalize(model.encode_image(pixels), dim=-1)
 
 
 def _refit(
@@ -734,12 +570,12 @@ def _record(loop: _Loop, total: int, seconds: float, say: Callable[[str], None])
 
 
 def _write_model(
-    backend: Any, path: Path, info: dict[str, Any], state_path: Path | None,
+    model: TrainableModel, path: Path, info: dict[str, Any], state_path: Path | None,
     say: Callable[[str], None],
 ) -> str:  # fmt: skip
     """Save the fine-tuned model and drop the training state it no longer needs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    scorer: str = backend.save(path, info)
+    scorer = model.save(path, info)
     say(f"wrote {path} (load it as {scorer})")
     if state_path is not None and state_path.exists():
         state_path.unlink()

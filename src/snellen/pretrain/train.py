@@ -5,17 +5,16 @@ The reference recipe (SPEC.md): SGD with momentum 0.9 and weight decay 1e-4, lr 
 small datasets), key-encoder momentum 0.999, MLP head, aug-plus views. The checkpoint holds
 everything the next step depends on (both encoders, optimizer, scheduler, AMP scaler, the
 queue and its pointer, RNG states, epoch and step, the loss history), written atomically
-every ``save_every`` steps; a killed run started again continues from it with nothing lost
+every ``save_every`` steps (:class:`snellen.training.state.TrainingState`; the warm-up/cosine
+schedule is :mod:`snellen.training.schedule`'s); a killed run started again continues from it with nothing lost
 or repeated. On GPUs: AMP (fp16 autocast + grad scaling), channels-last, and
 DistributedDataParallel under ``torchrun`` (MoCo's shuffled BN across processes).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
-import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -30,6 +29,8 @@ from snellen.errors import InputError
 from snellen.pretrain.augment import ViewSpec, two_views
 from snellen.pretrain.data import ShardImages, data_dirs, moco_v2_transform, sample_seed
 from snellen.pretrain.moco import MoCo, moco_loss
+from snellen.training.schedule import warmup_cosine_factor
+from snellen.training.state import TrainingState, rng_kept
 
 
 @dataclass
@@ -67,26 +68,6 @@ class PretrainResult:
     images_per_s: float
     resumed_from_step: int
     device: str
-
-
-def _save_atomic(obj: Any, path: Path) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _rng_state() -> dict[str, Any]:
-    return {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
-    }
-
-
-def _set_rng_state(s: dict[str, Any]) -> None:
-    torch.set_rng_state(s["torch"])
-    np.random.set_state(s["numpy"])
-    random.setstate(s["python"])
 
 
 def _dist() -> tuple[int, int, int]:
@@ -162,44 +143,31 @@ def pretrain(
     lr = cfg.lr * global_batch / 256
     params = _trainable(model)
     optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total_steps, warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine_factor(total_steps, warmup)
+    )
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    state = TrainingState(model, optimizer, scheduler, scaler)
 
     path = Path(out)
     step, history, resumed = 0, [], 0
     monitored: list[dict[str, float]] = []
     if path.exists():
-        ckpt = _load_state(path, cfg, dev, model, criterion, optimizer, scheduler, scaler)
+        ckpt = _load_state(path, cfg, dev, state, criterion)
         step, history, resumed = ckpt["step"], ckpt["history"], ckpt["step"]
         monitored = list(ckpt.get("monitor", []))
 
     def save() -> None:
         if rank != 0:
             return
-        _save_atomic(
-            {
-                "config": asdict(cfg),
-                "arch": arch,
-                "width": cfg.width,
-                "model": model.state_dict(),
-                "backbone": model.backbone.state_dict(),
-                "queue": criterion.memory_bank.bank.detach().cpu(),
-                "queue_ptr": criterion.memory_bank.bank_ptr.detach().cpu(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(),
-                "rng": _rng_state(),
-                "step": step,
-                "epoch": step // steps_per_epoch,
-                "total_steps": total_steps,
-                "queue_size": queue,
-                "images": n,
-                "history": history,
-                "monitor": monitored,
-                "finished": step >= total_steps,
-            },
-            path,
-        )
+        state.save(
+            path, settings=asdict(cfg), step=step, epoch=step // steps_per_epoch, arch=arch,
+            width=cfg.width, backbone=model.backbone.state_dict(),
+            queue=criterion.memory_bank.bank.detach().cpu(),
+            queue_ptr=criterion.memory_bank.bank_ptr.detach().cpu(), total_steps=total_steps,
+            queue_size=queue, images=n, history=history, monitor=monitored,
+            finished=step >= total_steps,
+        )  # fmt: skip
 
     def watch(epoch: int) -> None:
         if rank == 0:
@@ -271,7 +239,7 @@ def _watch(
     if monitor is None or any(m["epoch"] == epoch for m in monitored):
         return
     was_training = model.training
-    with _rng_kept():
+    with rng_kept():
         values = monitor(model.backbone)
     model.train(was_training)
     monitored.append({"epoch": epoch, "step": step, **values})
@@ -321,26 +289,18 @@ def _stop(world: int) -> None:
 
 
 def _load_state(
-    path: Path, cfg: PretrainConfig, dev: torch.device, model: torch.nn.Module, criterion: Any,
-    optimizer: Any, scheduler: Any, scaler: Any,
-) -> dict[str, Any]:  # fmt: skip
-    """Restore a checkpoint's model, queue, optimizer, schedule, scaler and RNG states into
-    the given objects; returns the checkpoint. Other settings are an error, never a silent
-    mix."""
-    ckpt: dict[str, Any] = torch.load(path, map_location=dev, weights_only=False)
-    if ckpt["config"] != asdict(cfg):
-        diff = sorted(k for k in ckpt["config"] if ckpt["config"][k] != asdict(cfg).get(k))
-        raise InputError(
-            f"{path} was trained with other settings ({', '.join(diff)}); "
-            "resume with the same settings or choose another --out"
-        )
-    model.load_state_dict(ckpt["model"])
+    path: Path, cfg: PretrainConfig, dev: torch.device, state: TrainingState, criterion: Any
+) -> dict[str, Any]:
+    """Restore a checkpoint's model, optimizer, schedule, scaler, RNG states and queue;
+    returns the checkpoint. Other settings are an error, never a silent mix."""
+    ckpt = state.resume(
+        path, settings=asdict(cfg), map_location=dev,
+        mismatch="{path} was trained with other settings ({diff}); "
+        "resume with the same settings or choose another --out",
+        hint="choose another --out, or delete it to start over",
+    )  # fmt: skip
     criterion.memory_bank.bank.copy_(ckpt["queue"])
     criterion.memory_bank.bank_ptr.copy_(ckpt["queue_ptr"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scheduler.load_state_dict(ckpt["scheduler"])
-    scaler.load_state_dict(ckpt["scaler"])
-    _set_rng_state(ckpt["rng"])
     return ckpt
 
 
@@ -361,28 +321,6 @@ def _epoch_views(
 def _to_device(x: torch.Tensor, dev: torch.device, channels_last: bool) -> torch.Tensor:
     x = x.to(dev, non_blocking=True)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
-
-
-def _schedule(total: int, warmup: int) -> Callable[[int], float]:
-    """Linear warm-up over ``warmup`` steps, then a cosine to zero at ``total``."""
-
-    def factor(s: int) -> float:
-        if s < warmup:
-            return (s + 1) / warmup
-        t = min(s, total) - warmup
-        return 0.5 * (1 + math.cos(math.pi * t / max(1, total - warmup)))
-
-    return factor
-
-
-class _rng_kept:
-    """Keep the global RNG states across a block (a monitor must not change training)."""
-
-    def __enter__(self) -> None:
-        self.state = _rng_state()
-
-    def __exit__(self, *exc: object) -> None:
-        _set_rng_state(self.state)
 
 
 def decode_images(dataset: ShardImages) -> torch.Tensor:

@@ -15,6 +15,7 @@ import contextlib
 import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,6 +29,9 @@ from snellen.score.released import ReleasedWeights
 #: ``precision`` values: float32, torch.autocast, a bfloat16 copy of the model
 PRECISIONS = ("fp32", "amp", "bf16")
 
+#: the scorer families with a trainable view (:meth:`Scorer.trainable`), as a user names them
+TRAINABLE = "snellen-shapes[:FILE.pt], open-clip:ARCH:WEIGHTS or hf-clip:DIR"
+
 
 def as_tensor(value: object) -> torch.Tensor:
     """``value``, which a model's untyped forward returned, as the tensor it is."""
@@ -38,6 +42,49 @@ def as_tensor(value: object) -> torch.Tensor:
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def pil_images(images: torch.Tensor) -> list[Image.Image]:
+    """A uint8 batch [N, 3, H, W] as PIL images."""
+    arr = images.permute(0, 2, 3, 1).cpu().numpy()
+    return [Image.fromarray(a) for a in arr]
+
+
+class TrainableModel(ABC):
+    """A loaded scorer's model opened for training (:meth:`Scorer.trainable`): its torch
+    ``module``, pixels from uint8 images, text and image embeddings with gradients
+    (unnormalised), the learnable temperature, the image tower's parameters (to lock it), and
+    :meth:`save`, which writes the trained weights in the format the scorer family loads.
+    Fine-tuning (:mod:`snellen.evaluate.negclip`) needs nothing else of a model family."""
+
+    module: torch.nn.Module
+    device: torch.device
+    image_size: int
+
+    @abstractmethod
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        """The model's input (on the CPU) for a uint8 batch [N, 3, H, W]."""
+
+    @abstractmethod
+    def encode_image(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Image embeddings [N, D] of :meth:`pixels`' output, with gradients."""
+
+    @abstractmethod
+    def encode_text(self, texts: list[str]) -> torch.Tensor:
+        """Text embeddings [N, D], with gradients."""
+
+    @abstractmethod
+    def logit_scale(self) -> torch.Tensor:
+        """The learnable log temperature (a parameter of :attr:`module`)."""
+
+    @abstractmethod
+    def image_parameters(self) -> list[torch.nn.Parameter]:
+        """The parameters of the image tower and its projection."""
+
+    @abstractmethod
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        """Write the trained model to ``out`` (``info``: how it was trained, kept where the
+        format has room); returns the scorer name that loads it."""
 
 
 class Scorer(ABC):
@@ -154,6 +201,11 @@ class Scorer(ABC):
     @property
     def dim(self) -> int:
         return int(self.embed_texts(["a"]).shape[1])
+
+    def trainable(self) -> TrainableModel:
+        """This scorer's model opened for training (:class:`TrainableModel`); an
+        ``InputError`` for a family that cannot be trained here."""
+        raise InputError(f"cannot fine-tune {self.name!r}: fine-tune {TRAINABLE}")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} on {self.device}>"

@@ -1,5 +1,8 @@
 """CLIP and SigLIP models through transformers (``hf-clip:ID_OR_PATH``): a hub id when
-online, a local directory (``save_pretrained`` output) when offline."""
+online, a local directory (``save_pretrained`` output) when offline.
+
+:meth:`HFClipScorer.trainable` opens the model for training (NegCLIP fine-tuning); the
+trained model is saved with ``save_pretrained``, a directory ``hf-clip:DIR`` loads."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from PIL import Image
 from snellen.errors import InputError
 from snellen.imaging import on_white
 from snellen.records import ScorerLabels
-from snellen.score.base import Scorer, as_tensor, default_device
+from snellen.score.base import Scorer, TrainableModel, as_tensor, default_device, pil_images
 from snellen.score.released import ReleasedWeights, released_by_hub_id
 
 
@@ -101,6 +104,56 @@ class HFClipScorer(Scorer):
         )
         inputs = {k: v.to(self.device) for k, v in inputs.items() if k != "pixel_values"}
         return self._features(self.model.get_text_features(**inputs))
+
+    def trainable(self) -> TrainableModel:
+        return HFTraining(self)
+
+
+class HFTraining(TrainableModel):
+    """A transformers dual encoder opened for training (the scorer's own module: training
+    changes the scorer); :meth:`save` writes a ``save_pretrained`` directory."""
+
+    def __init__(self, scorer: HFClipScorer) -> None:
+        self._model: Any = scorer.model
+        self.module = scorer.model
+        self.processor: Any = scorer.processor
+        self._padding = scorer._padding
+        self.device = scorer.device
+        self.image_size = int(self._model.config.vision_config.image_size)
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        return as_tensor(
+            self.processor(images=_to_rgb(pil_images(images)), return_tensors="pt")["pixel_values"]
+        )
+
+    def encode_image(self, pixels: torch.Tensor) -> torch.Tensor:
+        out = self._model.get_image_features(pixel_values=pixels.to(self.device))
+        return HFClipScorer._features(out)
+
+    def encode_text(self, texts: list[str]) -> torch.Tensor:
+        inputs = self.processor(
+            text=texts, padding=self._padding, truncation=True, return_tensors="pt"
+        )
+        inputs = {k: v.to(self.device) for k, v in inputs.items() if k != "pixel_values"}
+        return HFClipScorer._features(self._model.get_text_features(**inputs))
+
+    def logit_scale(self) -> torch.Tensor:
+        return as_tensor(self._model.logit_scale)
+
+    def image_parameters(self) -> list[torch.nn.Parameter]:
+        tower = getattr(self._model, "vision_model", None)
+        if tower is None:
+            raise InputError(f"cannot find the image tower of {type(self._model).__name__}")
+        params = list(tower.parameters())
+        projection = getattr(self._model, "visual_projection", None)
+        if projection is not None:
+            params += list(projection.parameters())
+        return params
+
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        self._model.save_pretrained(out)
+        self.processor.save_pretrained(out)
+        return f"hf-clip:{out}"
 
 
 def _pixels(image: Image.Image, image_processor: Any) -> torch.Tensor:

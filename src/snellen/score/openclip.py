@@ -10,7 +10,10 @@ standard open_clip text tower: causal attention, pooled at the end-of-text token
 first one) the text transformer runs over the first ``L`` positions only, ``L`` being one past
 the last pooled position in the batch: under the causal mask no later position reaches a
 pooled one, so the embeddings are the same (to float rounding) at a fraction of the cost
-(CLIP prompts are about 10 of 77 tokens). Other towers run whole (:func:`trimmable`)."""
+(CLIP prompts are about 10 of 77 tokens). Other towers run whole (:func:`trimmable`).
+
+:meth:`OpenClipScorer.trainable` opens the model for training (NegCLIP fine-tuning); the
+trained weights are saved as a state dict that ``open-clip:ARCH:FILE`` loads."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from PIL import Image
 from snellen.errors import InputError
 from snellen.imaging import on_white
 from snellen.records import ScorerLabels
-from snellen.score.base import Scorer, as_tensor, default_device
+from snellen.score.base import Scorer, TrainableModel, as_tensor, default_device, pil_images
 from snellen.score.released import ReleasedWeights, released_by_digest, released_by_hub_id
 from snellen.store.digest import file_sha256
 
@@ -111,6 +114,7 @@ class OpenClipScorer(Scorer):
         self.device = torch.device(device) if device else default_device()
         self.batch_size = batch_size
         arch, pretrained = parse_spec(spec)
+        self.arch_spec = arch  # as given: a config .json is found again by its path
         arch = resolve_arch(arch)
         if pretrained is None and not arch.startswith(("hf-hub:", "local-dir:")):
             raise InputError(
@@ -150,6 +154,44 @@ class OpenClipScorer(Scorer):
         if self.trim:
             return encode_text_trimmed(self.model, ids)
         return as_tensor(self.model.encode_text(ids))
+
+    def trainable(self) -> TrainableModel:
+        return OpenClipTraining(self)
+
+
+class OpenClipTraining(TrainableModel):
+    """An open_clip model opened for training (the scorer's own module: training changes
+    the scorer); :meth:`save` writes its state dict."""
+
+    def __init__(self, scorer: OpenClipScorer) -> None:
+        self._model: Any = scorer.model
+        self.module = scorer.model
+        self.preprocess = scorer.preprocess
+        self.tokenizer = scorer.tokenizer
+        self.device = scorer.device
+        self.arch = scorer.arch_spec
+        size = self._model.visual.image_size
+        self.image_size = int(size[0] if isinstance(size, tuple | list) else size)
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.stack([as_tensor(self.preprocess(on_white(im))) for im in pil_images(images)])
+
+    def encode_image(self, pixels: torch.Tensor) -> torch.Tensor:
+        return as_tensor(self._model.encode_image(pixels.to(self.device)))
+
+    def encode_text(self, texts: list[str]) -> torch.Tensor:
+        # the whole text tower (not the trimmed one of scoring): the gradients are the model's
+        return as_tensor(self._model.encode_text(self.tokenizer(texts).to(self.device)))
+
+    def logit_scale(self) -> torch.Tensor:
+        return as_tensor(self._model.logit_scale)
+
+    def image_parameters(self) -> list[torch.nn.Parameter]:
+        return list(self._model.visual.parameters())
+
+    def save(self, out: Path, info: dict[str, Any]) -> str:
+        torch.save(self.module.state_dict(), out)
+        return f"open-clip:{self.arch}:{out}"
 
 
 def trimmable(model: Any) -> bool:

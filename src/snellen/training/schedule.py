@@ -1,7 +1,9 @@
-"""The learning-rate schedule of snellen's trainers (ShapesCLIP training and NegCLIP
-fine-tuning), and fitting it to a wall-clock budget.
+"""The one learning-rate schedule of snellen's trainers (ShapesCLIP training, NegCLIP
+fine-tuning, MoCo pre-training), and fitting it to a wall-clock budget.
 
-Linear warm-up to the peak, then a cosine decay to 0. With a time budget (``--max-minutes``)
+Linear warm-up to the peak, then a cosine decay to 0 (:func:`warmup_cosine`; as a multiplier
+of the peak for torch's ``LambdaLR``: :func:`warmup_cosine_factor`). With a time budget
+(``--max-minutes``; ShapesCLIP training and NegCLIP fine-tuning)
 the trainer first times a few steps, estimates how many steps the budget holds
 (:func:`fit_steps`), and sets the schedule's length to that, so a time-limited run warms up,
 decays and ends annealed instead of being cut off part-way (a fixed 750-step schedule
@@ -16,10 +18,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["BudgetFit", "StepTimer", "fit_steps", "warmup_cosine"]
+import torch
+
+__all__ = [
+    "BudgetFit",
+    "StepTimer",
+    "fit_steps",
+    "set_lr",
+    "warmup_cosine",
+    "warmup_cosine_factor",
+]
 
 # the warm-up of a schedule shortened to fit a budget is at most this share of it
 MAX_WARMUP_SHARE = 0.1
@@ -35,6 +47,22 @@ def warmup_cosine(
         return peak * (step + 1) / warmup
     progress = max((step - warmup) / max(1, total - warmup), time_progress)
     return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def warmup_cosine_factor(total: int, warmup: int) -> Callable[[int], float]:
+    """The same schedule as a multiplier of the peak, step -> factor (``LambdaLR``'s
+    ``lr_lambda``): warm-up over ``warmup`` steps, cosine to 0 at ``total``."""
+
+    def factor(step: int) -> float:
+        return warmup_cosine(step, total, 1.0, warmup)
+
+    return factor
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group of ``optimizer`` to the learning rate ``lr``."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 @dataclass(frozen=True)
