@@ -174,3 +174,32 @@ def test_a_checkup_run_is_a_source(tmp_path: Path) -> None:
     s = build_dataset(src, 2, 16, tmp_path / "ds", workers=1, progress=False)
     metas = [m for _, _, m in iter_samples(tmp_path / "ds")]
     assert s.images == 2 and metas[0]["concept"] == "a blue dot" and metas[0]["model"] == "m"
+
+
+def test_the_backend_choices_are_the_registered_backends(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import sys
+
+    from snellen.cli import build_parser
+    from snellen.imagesets.build import BACKENDS
+
+    monkeypatch.setattr(BACKENDS, "_entries", dict(BACKENDS._entries))
+    BACKENDS.register("toy", BACKENDS.get("local"), help="a backend registered later")
+    args = ["dataset", "build", "vad-shapes", "--n", "1", "--out", "o", "--backend"]
+    assert build_parser().parse_args([*args, "toy"]).backend == "toy"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["dataset", "build", "--help"])
+    assert "--backend {local,ray,toy}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*args, "nope"])
+    assert "invalid choice: 'nope' (choose from 'local', 'ray', 'toy')" in capsys.readouterr().err
+    # building the command line imports no image-set code
+    code = (
+        "import sys; from snellen.cli import build_parser; build_parser(); "
+        "print(any(m.startswith('snellen.imagesets') for m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "False", out.stderr

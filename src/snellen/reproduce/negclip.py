@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
+from snellen.registry import parse_name
 from snellen.reproduce.findings import Figure, Finding, ReproduceOptions, Scalar, interval
 
 __all__ = ["CLAIM", "PAPER", "PRESETS", "NegClipPreset", "run"]
@@ -188,11 +189,11 @@ def _model_path(out: Path, label: str, init: str) -> Path:
 
 
 def _scorer_name(init: str, path: Path) -> str:
-    prefix, _, arg = init.partition(":")
+    prefix, arg = parse_name(init)
     if prefix == "open-clip":
         from snellen.score.openclip import parse_spec, resolve_arch
 
-        return f"open-clip:{resolve_arch(parse_spec(arg)[0])}:{path}"
+        return f"open-clip:{resolve_arch(parse_spec(arg or '')[0])}:{path}"
     if prefix == "hf-clip":
         return f"hf-clip:{path}"
     return f"snellen-shapes:{path}"
