@@ -9,7 +9,6 @@ import random
 from snellen.concepts import export_concepts, load_concepts
 from snellen.concepts.shapes import (
     ATTRIBUTE_KINDS,
-    EMITTERS,
     build_scene,
     colour_pairs,
     describe,
@@ -21,6 +20,7 @@ from snellen.concepts.shapes import (
 )
 from snellen.concepts.shapes import vocab as V
 from snellen.concepts.shapes.scene import clip_lines, dash_runs, inside
+from snellen.languages import part, with_part
 
 
 def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path):
@@ -43,7 +43,7 @@ def test_every_kind_occurs_in_a_2000_concept_export(tmp_path):
     seen: dict[str, int] = dict.fromkeys(ATTRIBUTE_KINDS, 0)
     for line in path.read_text().splitlines():
         concept = json.loads(line)
-        assert sorted(concept["programs"]) == sorted(EMITTERS)
+        assert sorted(concept["programs"]) == sorted(with_part("emitter"))
         assert all(code.strip() for code in concept["programs"].values())
         for kind in concept["attributes"]["kinds"]:
             seen[kind] += 1
@@ -95,7 +95,7 @@ def test_spec_rebuilds_the_same_concept():
         assert describe(concept.attributes) == concept.description
         scene = build_scene(concept.attributes)
         assert scene.items
-        assert EMITTERS["svg"](scene) == concept.programs["svg"]
+        assert part("svg", "emitter")(scene) == concept.programs["svg"]
 
 
 def test_hard_negatives_differ_from_description():

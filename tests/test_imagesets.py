@@ -192,3 +192,32 @@ def test_programs_moved_to_another_path_resume_and_changed_ones_do_not(tmp_path:
     moved.write_text(json.dumps({**line, "code": svg.format(c="blue")}) + "\n")
     with pytest.raises(RunError, match="other settings"):
         build_dataset(f"jsonl:{moved}", 2, 16, out, workers=1, progress=False)
+
+
+def test_the_backend_choices_are_the_registered_backends(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import sys
+
+    from snellen.cli import build_parser
+    from snellen.imagesets.build import BACKENDS
+
+    monkeypatch.setattr(BACKENDS, "_entries", dict(BACKENDS._entries))
+    BACKENDS.register("toy", BACKENDS.get("local"), help="a backend registered later")
+    args = ["dataset", "build", "vad-shapes", "--n", "1", "--out", "o", "--backend"]
+    assert build_parser().parse_args([*args, "toy"]).backend == "toy"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["dataset", "build", "--help"])
+    assert "--backend {local,ray,toy}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*args, "nope"])
+    assert "invalid choice: 'nope' (choose from 'local', 'ray', 'toy')" in capsys.readouterr().err
+    # building the command line imports no image-set code
+    code = (
+        "import sys; from snellen.cli import build_parser; build_parser(); "
+        "print(any(m.startswith('snellen.imagesets') for m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "False", out.stderr

@@ -15,7 +15,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "snellen"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors"),  # the package root (its version; the API names modules as strings)
     ("registry", "records", "imaging", "ranking", "transcripts", "data"),  # the shared base
-    ("store",),  # runs: records, artifacts, the reply cache
+    # runs (records, artifacts, the reply cache); the drawing languages, one record each
+    ("store", "languages"),
     ("concepts", "render", "llm"),  # parts: what to draw, rendering, chat models
     ("training",),  # the training layer: one schedule, resumable training state
     ("clip",),  # snellen's own CLIP (trains on rendered shapes)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from snellen.errors import InputError
+from snellen.languages import with_part
 from snellen.llm import ChatRequest, load_model
 from snellen.llm.gbnf import Gbnf, GbnfError
 from snellen.llm.grammar import (
-    GRAMMARS,
     drawing_grammar,
     finish_reply,
     grammar_text,
@@ -58,7 +58,7 @@ def test_gbnf_errors_name_the_problem() -> None:
 def test_every_drawing_grammar_reads_in_xgrammar_and_here() -> None:
     import xgrammar as xgr
 
-    for lang in GRAMMARS.names():
+    for lang in with_part("grammar"):
         text = grammar_text(lang)
         xgr.Grammar.from_ebnf(text)  # raises on anything it cannot read
         drawing_grammar(lang)
@@ -233,12 +233,12 @@ def test_llama_cpp_engine_keeps_replies_inside_the_grammar() -> None:
 
     # an unconstrained reply first: a process that dies there has a llama.cpp this CPU
     # cannot run, which setup reports; the grammars are read only when they sample
-    proc = run("plain", *GRAMMARS.names())
+    proc = run("plain", *with_part("grammar"))
     if proc.returncode < 0 and not proc.stdout.strip():
         pytest.skip(f"llama.cpp crashes on this CPU (signal {-proc.returncode}); see setup")
     assert proc.returncode == 0, proc.stderr[-2000:]
     replies = json.loads(proc.stdout.strip().splitlines()[-1])
     replies.pop("plain")
-    assert set(replies) == set(GRAMMARS.names())
+    assert set(replies) == set(with_part("grammar"))
     for lang, text in replies.items():
         assert drawing_grammar(lang).accepts(text), text

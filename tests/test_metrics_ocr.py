@@ -153,3 +153,36 @@ def test_scoring_without_tesseract_skips_the_check_and_says_so(tmp_path, monkeyp
     assert metrics.fidelity is not None and metrics.fidelity.ocr_read is None
     assert any("Tesseract is not installed" in note for note in metrics.labels)
     assert "flagged" not in metrics.headline
+
+
+TSV = "\t".join(["level", "page_num", "block_num", "par_num", "line_num", "word_num", "left",
+                 "top", "width", "height", "conf", "text"]) + "\n" + "\n".join(
+    "\t".join(row) for row in [
+        ["1", "1", "0", "0", "0", "0", "0", "0", "9", "9", "-1", ""],  # page row: no word
+        ["5", "1", "1", "1", "1", "1", "0", "0", "9", "9", "96.5", "HELLO"],
+        ["5", "1", "1", "1", "1", "2", "0", "0", "9", "9", "20", "Co)"],  # under the floor
+        ["5", "1", "1", "1", "2", "1", "0", "0", "9", "9", "88", " WORLD "],
+        ["5", "2", "1", "1", "1", "1", "0", "0", "9", "9", "91", "apple"],
+        ["5", "2", "1", "1", "1", "2", "0", "0", "9", "9", "95", "  "],  # no text
+        ["5", "x", "1", "1", "1", "2", "0", "0", "9", "9", "95", "bad"],  # unreadable page
+    ]
+)  # fmt: skip
+
+
+def test_one_tsv_reader_serves_the_check_and_the_lens_module() -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from snellen.lens.ocr import read_text as lens_read_text
+    from snellen.metrics.ocr import OcrWord, tsv_words
+
+    assert list(tsv_words(TSV, 50.0)) == [
+        OcrWord(0, ("1", "1", "1"), "HELLO", 96.5),
+        OcrWord(0, ("1", "1", "2"), "WORLD", 88.0),
+        OcrWord(1, ("1", "1", "1"), "apple", 91.0),
+    ]
+    assert [w.text for w in tsv_words(TSV, 10.0)] == ["HELLO", "Co)", "WORLD", "apple"]
+    image = Image.new("RGB", (320, 120), "white")
+    ImageDraw.Draw(image).text((10, 30), "HELLO WORLD", fill="black",
+                               font=ImageFont.truetype("DejaVuSans.ttf", 32))  # fmt: skip
+    words, confidences = lens_read_text(image)
+    assert words == ["HELLO", "WORLD"] and all(0.5 < c <= 1.0 for c in confidences)

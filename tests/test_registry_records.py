@@ -9,7 +9,7 @@ import pytest
 
 from snellen.errors import InputError
 from snellen.records import Record
-from snellen.registry import Registry
+from snellen.registry import Registry, parse_name
 from snellen.store import Run
 
 
@@ -42,6 +42,23 @@ def test_registry_lookup_alias_lazy_and_errors() -> None:
         reg.register("alpha", 2)
     reg.register("alpha", 2, replace=True)
     assert reg.get("alpha") == 2
+
+
+def test_one_parser_splits_every_user_typed_name() -> None:
+    assert parse_name("open-clip:ViT-B-32:laion2b") == ("open-clip", "ViT-B-32:laion2b")
+    assert parse_name(" hf-clip:/m/x ") == ("hf-clip", "/m/x")
+    assert parse_name("openai:") == ("openai", "")
+    assert parse_name("snellen-shapes") == ("snellen-shapes", None)
+    reg: Registry[int] = Registry("widget")
+    reg.register("alpha", 1)
+    assert reg.resolve(" alpha:x:y ") == (1, "x:y") and reg.resolve("alpha:") == (1, None)
+    # every place that reads a user-typed name splits it the same way
+    from snellen.llm.registry import split_name
+
+    assert split_name("replay:a:b.jsonl") == ("replay", "a:b.jsonl")
+    assert split_name("smollm2") == ("smollm2", "")
+    with pytest.raises(InputError, match="unknown model 'openai'"):
+        split_name("openai")
 
 
 class Colour(StrEnum):

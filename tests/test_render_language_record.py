@@ -3,9 +3,11 @@ emitter, and a language registered later is seen by everything that lists langua
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from snellen.render.languages import LANGUAGES, PARTS, Language, part, register_language
+from snellen.languages import LANGUAGES, PARTS, Language, part, register_language
 
 
 @pytest.fixture
@@ -37,18 +39,48 @@ def test_a_language_registered_later_is_seen_by_the_defaults_and_the_extractor(
     assert detect_language("<svg width='2'></svg>") == toy_language
 
 
-def test_every_part_a_record_names_is_there_and_matches_the_shipped_tables() -> None:
-    from snellen.concepts.shapes.generate import EMITTERS
-    from snellen.llm.grammar import GRAMMARS
+def test_every_part_a_record_names_is_there_and_the_record_is_the_only_table() -> None:
+    import snellen.concepts.shapes.generate as generate
+    import snellen.llm.grammar as grammar
+    from snellen.concepts.shapes import build_scene, generate_shapes
+    from snellen.languages import with_part
+    from snellen.llm.grammar import grammar_text
 
+    drawing = [n for n in LANGUAGES if LANGUAGES.get(n).drawing]
     for name in LANGUAGES:
         for which in PARTS:
             if getattr(LANGUAGES.get(name), which):
                 assert callable(part(name, which)), (name, which)
-        if LANGUAGES.get(name).drawing:
-            assert part(name, "grammar") is GRAMMARS.get(name)
-            assert part(name, "emitter") is EMITTERS[name]
-    assert set(GRAMMARS) == set(EMITTERS) == {n for n in LANGUAGES if LANGUAGES.get(n).drawing}
+    assert with_part("grammar") == with_part("emitter") == drawing
+    assert not hasattr(grammar, "GRAMMARS") and not hasattr(generate, "EMITTERS")
+    concept = generate_shapes(1, seed=0)[0]
+    scene = build_scene(concept.attributes)
+    assert list(concept.programs) == drawing  # one program per emitter, in record order
+    for name in drawing:
+        assert concept.programs[name] == part(name, "emitter")(scene)
+        assert grammar_text(name) == part(name, "grammar")()
+    assert grammar_text("MPL") == grammar_text("matplotlib")  # aliases name the same record
+
+
+def test_a_language_registered_later_gets_its_grammar_and_emitter(
+    toy_language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import snellen.llm.grammar as grammar
+    from snellen.concepts.shapes import generate_shapes
+    from snellen.errors import InputError
+    from snellen.llm.grammar import grammar_text
+
+    monkeypatch.setattr(grammar, "_TEXT", {})  # the toy's grammar text is not kept after
+    with pytest.raises(InputError, match="no drawing grammar for 'toysvg'"):
+        grammar_text(toy_language)
+    register_language(
+        replace(LANGUAGES.get(toy_language), grammar="snellen.llm.grammar:svg_grammar",
+                emitter="snellen.concepts.shapes.emit_svg:emit_svg"),
+        replace=True,
+    )  # fmt: skip
+    assert grammar_text(toy_language) == grammar_text("svg")
+    programs = generate_shapes(1, seed=0)[0].programs
+    assert programs[toy_language] == programs["svg"]
 
 
 def test_the_comment_stripper_and_the_detector_come_from_the_record() -> None:

@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 
 from snellen.data import ROOT as DATA_ROOT
+from snellen.languages import language
 from snellen.render import RenderJob, Status, extract_code, render_programs
 from snellen.render.image import is_blank, square
-from snellen.render.languages import language
 from snellen.render.pool import InProcess, LocalPool
 
 ROOT = Path(__file__).resolve().parents[1]

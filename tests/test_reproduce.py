@@ -9,9 +9,10 @@ import base64
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -360,3 +361,33 @@ def test_bag_of_words_runs_and_resumes(tmp_path):
     again = run_reproduce("bag-of-words", out=out, n=10, seeds=2, progress=False)
     assert again.rows == first.rows
     assert again.config["resumed_runs"] == 16  # every evaluation was complete: none ran again
+
+
+def test_the_findings_check_their_overrides_with_one_checker() -> None:
+    """The same bad --seeds, --n, --epochs or --set gives the same error in every finding."""
+    from snellen.reproduce.bag_of_words import _resolve as bag
+    from snellen.reproduce.negclip import _resolve as negclip
+    from snellen.reproduce.vision import resolve as vision
+
+    def error(resolve: Callable[[ReproduceOptions], object], **options: Any) -> str:
+        with pytest.raises(InputError) as caught:
+            resolve(ReproduceOptions(out=Path("x"), **options))
+        return str(caught.value)
+
+    for resolve in (bag, negclip, vision):
+        assert error(resolve, seeds=0) == "--seeds 0: give at least 1 (2 or more for a verdict)"
+        assert error(resolve, extra={"colour": "red"}).startswith("--set colour: reproduce ")
+    for resolve in (bag, negclip):
+        assert error(resolve, n=5) == "--n 5: give at least 10 cases per set"
+    assert error(vision, n=0) == "--n 0: give at least 1 image per source"
+    for resolve in (negclip, vision):
+        assert error(resolve, epochs=0) == "--epochs 0: give at least 1"
+    assert error(bag, extra={"margin": "five"}) == "--set margin=five: give a number"
+    assert error(negclip, extra={"lr": "fast"}) == "--set lr=fast: give a number"
+    assert error(negclip, extra={"n_train": "1.5"}) == "--set n_train=1.5: give a whole number"
+    assert error(vision, extra={"width": "wide"}) == "--set width=wide: give a whole number"
+    assert error(vision, extra={"in_domain": "maybe"}).endswith("give true or false (1/0, yes/no)")
+    assert error(bag, extra={"colour": "red"}) == (
+        "--set colour: reproduce bag-of-words knows margin, device, root"
+    )
+    assert bag(ReproduceOptions(out=Path("x"), seeds=2, n=20, extra={"margin": "3"})).margin == 3

@@ -18,13 +18,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast, overload
 
 from snellen.errors import InputError
 
-__all__ = ["Entry", "Registry", "import_target"]
+__all__ = ["Entry", "Registry", "RegistryNames", "import_target", "parse_name"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,22 @@ def import_target(path: str) -> object:
     for part in attr.split("."):
         value = getattr(value, part)
     return value
+
+
+def parse_name(name: str) -> tuple[str, str | None]:
+    """A user-typed ``PREFIX:ARG`` name split at its first colon, surrounding space dropped:
+    ``"open-clip:ViT-B-32:laion2b"`` -> ``("open-clip", "ViT-B-32:laion2b")``, ``"openai:"``
+    -> ``("openai", "")``; a name without a colon -> ``(name, None)``. The one parser of the
+    names of scorers, models, datasets and the other registered things (not of
+    ``"module:attribute"`` targets: :func:`import_target`).
+
+    >>> parse_name("hf-clip:openai/clip-vit-base-patch32")
+    ('hf-clip', 'openai/clip-vit-base-patch32')
+    >>> parse_name(" snellen-shapes ")
+    ('snellen-shapes', None)
+    """
+    prefix, sep, arg = name.strip().partition(":")
+    return prefix, arg if sep else None
 
 
 @dataclass
@@ -117,8 +133,8 @@ class Registry(Generic[T]):
         whole = name.strip().lower()
         if whole in self._entries or whole in self._aliases:
             return self.get(whole), None
-        prefix, sep, arg = name.strip().partition(":")
-        if not sep:
+        prefix, arg = parse_name(name)
+        if arg is None:
             raise InputError(self._unknown(name))
         return self.get(prefix), arg or None
 
@@ -150,3 +166,42 @@ class Registry(Generic[T]):
         close = difflib.get_close_matches(name.strip().lower(), known + list(self._aliases), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown {self.kind} {name!r}{hint}; known: {', '.join(known) or 'none'}"
+
+
+class RegistryNames(Sequence[str]):
+    """The names of the registry at ``"module:attribute"``, read at every use and imported
+    only then: the ``choices`` of a command-line option, so that building the command line
+    imports no registry's module (a name registered later is a choice too).
+
+    >>> names = RegistryNames("snellen.languages:LANGUAGES")
+    >>> "svg" in names, "SVG" in names
+    (True, False)
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _names(self) -> list[str]:
+        registry = import_target(self.path)
+        if not isinstance(registry, Registry):
+            raise TypeError(f"{self.path} is not a Registry")
+        return registry.names()
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:  # exactly as registered, as argparse asks
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __repr__(self) -> str:
+        return f"RegistryNames({self.path!r})"

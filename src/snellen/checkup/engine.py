@@ -24,10 +24,10 @@ from snellen.checkup.jobs import (
     render_job,
 )
 from snellen.errors import InputError
+from snellen.languages import language, part
 from snellen.llm.base import ChatModel, ChatReply, ChatRequest
 from snellen.render.base import RenderJob, RenderResult
 from snellen.render.extract import ExtractedCode, extract_code
-from snellen.render.languages import language, part
 from snellen.store import Run
 
 if TYPE_CHECKING:

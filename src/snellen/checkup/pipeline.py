@@ -21,9 +21,9 @@ from snellen.checkup.jobs import DRAWINGS, RECOGNITION, GenerationSettings
 from snellen.checkup.prompts import PromptTemplates
 from snellen.concepts.base import Concept
 from snellen.errors import InputError
+from snellen.languages import canonical_list
 from snellen.records.checkup import Drawing, Status
 from snellen.render.base import LANGUAGES
-from snellen.render.languages import canonical_list
 
 if TYPE_CHECKING:
     from snellen.score.base import Scorer

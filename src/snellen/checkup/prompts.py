@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from snellen.errors import InputError
-from snellen.render.languages import LANGUAGES
+from snellen.languages import LANGUAGES
 
 # Fields each template may (and the first ones must) use.
 _FIELDS: dict[str, tuple[str, ...]] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from snellen.registry import RegistryNames
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -28,8 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--out", required=True, help="output directory (created, or resumed)")
     b.add_argument("--seed", type=int, default=0, help="seed (same seed, same bytes)")
     b.add_argument("--shard-size", type=int, default=500, help="images per shard (default 500)")
-    b.add_argument("--backend", choices=("local", "ray"), default="local",
-                   help="local processes (default) or Ray tasks")  # fmt: skip
+    backend = b.add_argument(
+        "--backend", default="local", help="local processes (default) or Ray tasks"
+    )
+    # its choices are the registered backends, read when a value is checked or help is shown
+    # (set after adding: argparse reads choices as it adds an option, and building the command
+    # line must not import the image-set code)
+    backend.choices = RegistryNames("snellen.imagesets.build:BACKENDS")
     b.add_argument("--address", default=None, help="Ray cluster address (default: start one)")
     b.add_argument(
         "--workers", type=int, default=None, help="processes / Ray CPUs (default: cores)"

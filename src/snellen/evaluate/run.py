@@ -31,7 +31,7 @@ from snellen.evaluate.datasets import DATASETS, build_dataset
 from snellen.evaluate.records import EvalResult
 from snellen.records import ScorerLabels
 from snellen.records.evaluation import read_eval_results
-from snellen.registry import Registry, import_target
+from snellen.registry import Registry, import_target, parse_name
 from snellen.score.base import Scorer
 
 log = logging.getLogger(__name__)
@@ -194,11 +194,9 @@ def evaluate(
         output.counts.get("skipped", len(output.skipped)),
     )  # fmt: skip
     anchors = (
-        []
-        if because
-        else anchors_for(scorer.released, DATASETS.canonical(dataset.partition(":")[0]))
+        [] if because else anchors_for(scorer.released, DATASETS.canonical(parse_name(dataset)[0]))
     )
-    arch, _, pretrained = scorer.name.partition(":")
+    pretrained = parse_name(scorer.name)[1] or ""
     result = EvalResult(
         task=task_name,
         dataset=dataset,

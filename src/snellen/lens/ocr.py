@@ -1,11 +1,9 @@
 """OCR with Tesseract (the ``tesseract`` program, installed by ``scripts/setup.sh``): the words
-written in an image with their confidences."""
+written in an image with their confidences. The executable is found and its TSV read by
+:mod:`snellen.metrics.ocr`, as for the text-gaming check."""
 
 from __future__ import annotations
 
-import csv
-import io
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -13,16 +11,12 @@ from pathlib import Path
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.metrics.ocr import tesseract, tsv_words
 
-
-def tesseract_path() -> str:
-    path = shutil.which("tesseract")
-    if path is None:
-        raise InputError(
-            "the OCR module needs the tesseract program: apt-get install tesseract-ocr "
-            "tesseract-ocr-eng (scripts/setup.sh installs it)"
-        )
-    return path
+_MISSING = (
+    "the OCR module needs the tesseract program: apt-get install tesseract-ocr "
+    "tesseract-ocr-eng (scripts/setup.sh installs it)"
+)
 
 
 def read_text(
@@ -30,7 +24,7 @@ def read_text(
 ) -> tuple[list[str], list[float]]:
     """Words Tesseract reads in ``image`` (reading order) and their confidences (0..1);
     words under ``min_conf`` percent are dropped."""
-    exe = tesseract_path()
+    exe = tesseract(_MISSING)
     with tempfile.TemporaryDirectory(prefix="snellen-ocr-") as tmp:
         path = Path(tmp) / "image.png"
         im = image.convert("RGB")
@@ -46,14 +40,5 @@ def read_text(
         )  # fmt: skip
     if proc.returncode != 0:
         raise InputError(f"tesseract failed ({proc.returncode}): {proc.stderr.strip()[:300]}")
-    words, confs = [], []
-    for row in csv.DictReader(io.StringIO(proc.stdout), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
-        try:
-            conf = float(row.get("conf") or -1)
-        except ValueError:
-            continue
-        if text and conf >= min_conf:
-            words.append(text)
-            confs.append(conf / 100.0)
-    return words, confs
+    words = list(tsv_words(proc.stdout, min_conf))
+    return [w.text for w in words], [w.confidence / 100.0 for w in words]

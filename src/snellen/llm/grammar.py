@@ -31,8 +31,8 @@ from functools import cache
 from typing import Any
 
 from snellen.errors import InputError
+from snellen.languages import LANGUAGES, part, with_part
 from snellen.llm.gbnf import Gbnf, parse_gbnf
-from snellen.registry import Registry
 
 CONSTRAINTS = ("none", "grammar")
 
@@ -285,27 +285,21 @@ def turtle_grammar() -> str:
     return "\n".join(lines) + "\n" + _NUMBERS
 
 
-GRAMMARS: Registry[Callable[[], str]] = Registry("grammar")
-GRAMMARS.register(
-    "processing", processing_grammar, help="a Processing subset: setup/draw, shapes, loops"
-)
-GRAMMARS.register("svg", svg_grammar, help="SVG shapes, paths, text and groups")
-GRAMMARS.register("tikz", tikz_grammar, help="a TikZ picture of draw/fill paths")
-GRAMMARS.register("matplotlib", matplotlib_grammar, help="matplotlib patches, plot and fill")
-GRAMMARS.register("turtle", turtle_grammar, help="turtle moves, pen and fill calls, loops")
-
 _TEXT: dict[str, str] = {}
 
 
 def grammar_text(language: str) -> str:
-    """The GBNF grammar of ``language`` (a language snellen renders)."""
-    name = language.strip().lower()
-    if name not in GRAMMARS:
+    """The GBNF grammar of ``language`` (a language snellen renders; its record in
+    :mod:`snellen.languages` names the function that writes it)."""
+    name = LANGUAGES.canonical(language) if language in LANGUAGES else None
+    if name is None or not LANGUAGES.get(name).grammar:
         raise InputError(
-            f"no drawing grammar for {language!r}; grammars exist for {', '.join(GRAMMARS.names())}"
+            f"no drawing grammar for {language!r}; grammars exist for "
+            f"{', '.join(with_part('grammar'))}"
         )
     if name not in _TEXT:
-        _TEXT[name] = GRAMMARS.get(name)()
+        make: Callable[[], str] = part(name, "grammar")
+        _TEXT[name] = make()
     return _TEXT[name]
 
 

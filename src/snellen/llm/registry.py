@@ -14,7 +14,7 @@ from typing import Any
 
 from snellen.errors import InputError
 from snellen.llm.base import ChatModel
-from snellen.registry import Registry
+from snellen.registry import Registry, parse_name
 
 Factory = Callable[..., ChatModel]
 
@@ -57,9 +57,9 @@ def split_name(name: str) -> tuple[str, str]:
     """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; bare names of the embedded model
     (``smollm2``, ``default``) resolved first."""
     full = name.strip()
-    scheme, sep, rest = full.partition(":")
-    if scheme in BACKENDS and (sep or BACKENDS.canonical(scheme) == DEFAULT_MODEL):
-        return BACKENDS.canonical(scheme), rest
+    scheme, rest = parse_name(full)
+    if scheme in BACKENDS and (rest is not None or BACKENDS.canonical(scheme) == DEFAULT_MODEL):
+        return BACKENDS.canonical(scheme), rest or ""
     known = ", ".join(f"{s}:..." for s in backends() if s != DEFAULT_MODEL)
     raise InputError(
         f"unknown model {name!r}: name a model as one of {known}, or 'smollm2' "

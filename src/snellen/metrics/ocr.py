@@ -33,7 +33,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,12 +44,15 @@ from snellen.store import Run
 __all__ = [
     "FUZZY",
     "MIN_CONFIDENCE",
+    "OcrWord",
     "TextCheck",
     "check_drawings",
     "check_text",
     "key_words",
     "names_concept",
     "read_text",
+    "tesseract",
+    "tsv_words",
 ]
 
 #: words Tesseract reads with less confidence than this are left out (drawn strokes read as
@@ -169,16 +172,45 @@ def check_text(ocr_text: str, description: str, category: str) -> TextCheck:
     return TextCheck(ocr_text, names_concept(ocr_text, keys), keys)
 
 
-def tesseract() -> str:
-    """The Tesseract executable, or an error saying how to install it."""
+_MISSING = (
+    "the text-gaming check needs Tesseract OCR: install it with "
+    "`apt-get install -y tesseract-ocr` (scripts/setup.sh does), or score with "
+    "ocr=False / --no-ocr"
+)
+
+
+def tesseract(missing: str = _MISSING) -> str:
+    """The Tesseract executable, or an error saying what needs it and how to install it
+    (``missing``: the text-gaming check's words unless a caller has its own)."""
     found = shutil.which("tesseract")
     if found is None:
-        raise InputError(
-            "the text-gaming check needs Tesseract OCR: install it with "
-            "`apt-get install -y tesseract-ocr` (scripts/setup.sh does), or score with "
-            "ocr=False / --no-ocr"
-        )
+        raise InputError(missing)
     return found
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    """One word of Tesseract's TSV output."""
+
+    page: int  # the image it was read in, from 0 (the position in the file list)
+    line: tuple[str, str, str]  # (block, paragraph, line) within its page
+    text: str
+    confidence: float  # percent
+
+
+def tsv_words(tsv: str, min_confidence: float) -> Iterator[OcrWord]:
+    """The words of Tesseract's TSV output (``tesseract IMAGE_OR_LIST stdout tsv``), in
+    reading order: word rows (level 5) with text and at least ``min_confidence`` percent."""
+    for line in tsv.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        try:
+            page, conf = int(cols[1]) - 1, float(cols[10])
+        except ValueError:
+            continue
+        if conf >= min_confidence:
+            yield OcrWord(page, (cols[2], cols[3], cols[4]), cols[11].strip(), conf)
 
 
 def read_text(
@@ -215,16 +247,9 @@ def _read_batch(exe: str, paths: list[Path], min_confidence: float, timeout: flo
         )
     # page -> (block, paragraph, line) -> words
     pages: list[dict[tuple[str, str, str], list[str]]] = [{} for _ in paths]
-    for line in proc.stdout.splitlines()[1:]:
-        cols = line.split("\t")
-        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
-            continue
-        try:
-            page, conf = int(cols[1]) - 1, float(cols[10])
-        except ValueError:
-            continue
-        if 0 <= page < len(paths) and conf >= min_confidence:
-            pages[page].setdefault((cols[2], cols[3], cols[4]), []).append(cols[11].strip())
+    for word in tsv_words(proc.stdout, min_confidence):
+        if 0 <= word.page < len(paths):
+            pages[word.page].setdefault(word.line, []).append(word.text)
     return ["\n".join(" ".join(ws) for ws in p.values()) for p in pages]
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from snellen.languages import LanguageNames
 from snellen.records import Record
 from snellen.records.checkup import Status
-from snellen.render.languages import LanguageNames
 
 __all__ = ["LANGUAGES", "LanguageRenderer", "RenderJob", "RenderResult", "Status"]
 
 # the names of the registered drawing languages, in order, read at every use (each one's
-# facts: snellen.render.languages)
+# facts: snellen.languages)
 LANGUAGES = LanguageNames()
 
 

@@ -67,7 +67,7 @@ def strip_svg(code: str) -> str:
 def strip_comments(code: str, language: str) -> str:
     """``code`` without its comments, with the blank lines they leave collapsed (a language
     whose record names no comment stripper is returned unchanged)."""
-    from snellen.render.languages import part
+    from snellen.languages import part
 
     strip = part(language, "comments")
     if strip is None:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from snellen.languages import detection_order, part
 from snellen.render.base import LANGUAGES
-from snellen.render.languages import detection_order, part
 
 _FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _TAGS = {
@@ -87,7 +87,7 @@ def looks_like_processing(code: str) -> bool:
 
 def detect_language(code: str) -> str | None:
     """Guess the language of a program (None when it does not look like one): each language's
-    record names its detector (:mod:`snellen.render.languages`); the most specific are asked
+    record names its detector (:mod:`snellen.languages`); the most specific are asked
     first (``detect_order``), since a Python program may draw SVG text and a TikZ one may
     hold a ``;``."""
     for name in detection_order():

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
+from snellen.languages import canonical as check_language
+from snellen.languages import read_suffixes
 from snellen.render.base import LANGUAGES, RenderJob, RenderResult, Status
 from snellen.render.extract import detect_language, extract_code
-from snellen.render.languages import canonical as check_language
-from snellen.render.languages import read_suffixes
 from snellen.transcripts import read_transcript
 
 FORMATS = ("dir", "jsonl", "transcripts")

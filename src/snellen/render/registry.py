@@ -1,11 +1,11 @@
-"""Renderers by language name: a thin view of :mod:`snellen.render.languages`, where each
+"""Renderers by language name: a thin view of :mod:`snellen.languages`, where each
 language's renderer is registered."""
 
 from __future__ import annotations
 
+from snellen.languages import LANGUAGES, canonical
+from snellen.languages import renderer_class as _renderer_class
 from snellen.render.base import LanguageRenderer
-from snellen.render.languages import LANGUAGES, canonical
-from snellen.render.languages import renderer_class as _renderer_class
 
 __all__ = ["check_language", "is_python", "renderer_class"]
 

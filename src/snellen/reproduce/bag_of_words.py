@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
-from snellen.reproduce.findings import Figure, Finding, ReproduceOptions, Scalar, interval
+from snellen.reproduce.findings import (
+    Figure,
+    Finding,
+    ReproduceOptions,
+    Scalar,
+    checked_counts,
+    checked_settings,
+    interval,
+)
 
 __all__ = ["CLAIM", "PAPER", "PRESETS", "BagOfWordsPreset", "run"]
 
@@ -104,28 +112,24 @@ PRESETS: dict[str, BagOfWordsPreset] = {
     ),  # fmt: skip
 }
 
+#: what ``--set KEY=VALUE`` may set: the verdict's margin (points), the device, the ARO data
+SETTINGS: dict[str, type] = {"margin": float, "device": str, "root": str}
+
 
 def _resolve(options: ReproduceOptions) -> BagOfWordsPreset:
     preset = PRESETS[options.preset]
     if options.models:
         preset = replace(preset, models=tuple(options.models))
-    if options.seeds is not None:
-        if options.seeds < 1:
-            raise InputError(f"--seeds {options.seeds}: give at least 1 (2 or more for a verdict)")
-        preset = replace(preset, seeds=options.seeds)
-    if options.n is not None:
-        if options.n < 10:
-            raise InputError(f"--n {options.n}: give at least 10 pictures per set")
-        preset = replace(preset, n_retrieval=options.n, n_aro=options.n)
-    if "margin" in options.extra:
-        try:
-            preset = replace(preset, margin=float(options.extra["margin"]))
-        except ValueError:
-            raise InputError(
-                f"--set margin={options.extra['margin']}: give points, e.g. 5"
-            ) from None
-    if "device" in options.extra:
-        preset = replace(preset, device=options.extra["device"] or None)
+    counts = checked_counts(options, min_n=10, n_unit="cases per set")
+    if "seeds" in counts:
+        preset = replace(preset, seeds=counts["seeds"])
+    if "n" in counts:
+        preset = replace(preset, n_retrieval=counts["n"], n_aro=counts["n"])
+    settings = checked_settings("bag-of-words", options.extra, SETTINGS)
+    if "margin" in settings:
+        preset = replace(preset, margin=settings["margin"])
+    if "device" in settings:
+        preset = replace(preset, device=settings["device"] or None)
     return preset
 
 

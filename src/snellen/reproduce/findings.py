@@ -26,6 +26,8 @@ __all__ = [
     "Finding",
     "Interval",
     "ReproduceOptions",
+    "checked_counts",
+    "checked_settings",
     "interval",
     "machine_description",
     "read_finding",
@@ -55,6 +57,53 @@ class ReproduceOptions:
     max_minutes: float | None = None
     progress: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def checked_counts(
+    options: ReproduceOptions, *, min_n: int = 1, n_unit: str = ""
+) -> dict[str, int]:
+    """The ``--seeds``, ``--n`` and ``--epochs`` the user gave (those not given left out),
+    each checked the same way for every finding: at least 1 seed and 1 epoch, at least
+    ``min_n`` cases (``n_unit`` says of what). A value under its floor is an error that names
+    the option, the value and the floor."""
+    floors = {
+        "seeds": (1, "(2 or more for a verdict)"),
+        "n": (min_n, n_unit),
+        "epochs": (1, ""),
+    }
+    out: dict[str, int] = {}
+    for key, (floor, unit) in floors.items():
+        value = getattr(options, key)
+        if value is None:
+            continue
+        if value < floor:
+            raise InputError(f"--{key} {value}: give at least {floor}{' ' + unit if unit else ''}")
+        out[key] = value
+    return out
+
+
+def checked_settings(finding: str, extra: dict[str, str], known: dict[str, type]) -> dict[str, Any]:
+    """The ``--set KEY=VALUE`` options of a finding, typed by ``known`` (key -> ``int``,
+    ``float``, ``bool`` or ``str``); a key the finding does not know, or a value not of its
+    type, is an error that names it and what to give instead."""
+    out: dict[str, Any] = {}
+    for key, text in extra.items():
+        kind = known.get(key)
+        if kind is None:
+            raise InputError(f"--set {key}: reproduce {finding} knows {', '.join(known)}")
+        if kind is bool:
+            if text.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                raise InputError(f"--set {key}={text}: give true or false (1/0, yes/no)")
+            out[key] = text.lower() in ("1", "true", "yes")
+        elif kind in (int, float):
+            try:
+                out[key] = kind(text)
+            except ValueError:
+                what = "a whole number" if kind is int else "a number"
+                raise InputError(f"--set {key}={text}: give {what}") from None
+        else:
+            out[key] = text
+    return out
 
 
 @dataclass(frozen=True)

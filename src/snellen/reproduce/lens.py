@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from snellen.registry import parse_name
 from snellen.reproduce.findings import Figure, Finding, ReproduceOptions, Scalar
 
 CLAIM = (
@@ -86,7 +87,7 @@ def weak_vision(out: Path, strong: str) -> str:
 
     path = out / "models" / "weak-random-init.pt"
     if not path.is_file():
-        source = strong.partition(":")[2] or str(shipped_weights())
+        source = parse_name(strong)[1] or str(shipped_weights())
         trained, tokenizer, _info = load_checkpoint(source)
         torch.manual_seed(0)
         model = ShapesCLIP(trained.config)

@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
-from snellen.reproduce.findings import Figure, Finding, ReproduceOptions, Scalar, interval
+from snellen.registry import parse_name
+from snellen.reproduce.findings import (
+    Figure,
+    Finding,
+    ReproduceOptions,
+    Scalar,
+    checked_counts,
+    checked_settings,
+    interval,
+)
 
 __all__ = ["CLAIM", "PAPER", "PRESETS", "NegClipPreset", "run"]
 
@@ -112,20 +121,23 @@ PRESETS: dict[str, NegClipPreset] = {
     ),  # fmt: skip
 }
 
+#: what ``--set KEY=VALUE`` may set: the fine-tune's numbers, its data, the data folders
+SETTINGS: dict[str, type] = {
+    "n_train": int, "batch_size": int, "lr": float, "warmup_steps": int, "hard_images": int,
+    "threads": int, "source": str, "root": str, "aro_root": str,
+}  # fmt: skip
+
 
 def _resolve(options: ReproduceOptions) -> NegClipPreset:
     preset = PRESETS[options.preset]
     changes: dict[str, Any] = {}
-    if options.seeds is not None:
-        if options.seeds < 1:
-            raise InputError(f"--seeds {options.seeds}: give at least 1 (2 or more for a verdict)")
-        changes["seeds"] = options.seeds
-    if options.n is not None:
-        if options.n < 10:
-            raise InputError(f"--n {options.n}: give at least 10 cases per set")
-        changes["eval_n"] = options.n
-    if options.epochs is not None:
-        changes["epochs"] = float(options.epochs)
+    counts = checked_counts(options, min_n=10, n_unit="cases per set")
+    if "seeds" in counts:
+        changes["seeds"] = counts["seeds"]
+    if "n" in counts:
+        changes["eval_n"] = counts["n"]
+    if "epochs" in counts:
+        changes["epochs"] = float(counts["epochs"])
     if options.max_minutes is not None:
         changes["max_minutes"] = options.max_minutes
     if options.models:
@@ -135,19 +147,8 @@ def _resolve(options: ReproduceOptions) -> NegClipPreset:
                 "(e.g. --models snellen-shapes or open-clip:ViT-B-32:openai)"
             )
         changes["init"] = options.models[0]
-    numeric = {"n_train": int, "batch_size": int, "lr": float, "warmup_steps": int,
-               "hard_images": int, "threads": int}  # fmt: skip
-    for key, value in options.extra.items():
-        if key in numeric:
-            try:
-                changes[key] = numeric[key](value)
-            except ValueError:
-                raise InputError(f"--set {key}={value}: give a number") from None
-        elif key == "source":
-            changes["source"] = value
-        elif key not in ("root", "aro_root"):
-            known = ", ".join([*numeric, "source", "root", "aro_root"])
-            raise InputError(f"--set {key}: reproduce negclip knows {known}")
+    settings = checked_settings("negclip", options.extra, SETTINGS)
+    changes.update({k: v for k, v in settings.items() if k not in ("root", "aro_root")})
     return replace(preset, **changes)
 
 
@@ -188,11 +189,11 @@ def _model_path(out: Path, label: str, init: str) -> Path:
 
 
 def _scorer_name(init: str, path: Path) -> str:
-    prefix, _, arg = init.partition(":")
+    prefix, arg = parse_name(init)
     if prefix == "open-clip":
         from snellen.score.openclip import parse_spec, resolve_arch
 
-        return f"open-clip:{resolve_arch(parse_spec(arg)[0])}:{path}"
+        return f"open-clip:{resolve_arch(parse_spec(arg or '')[0])}:{path}"
     if prefix == "hf-clip":
         return f"hf-clip:{path}"
     return f"snellen-shapes:{path}"

@@ -28,7 +28,13 @@ import torch
 
 from snellen.errors import InputError
 from snellen.registry import Registry
-from snellen.reproduce.findings import Figure, Finding, ReproduceOptions
+from snellen.reproduce.findings import (
+    Figure,
+    Finding,
+    ReproduceOptions,
+    checked_counts,
+    checked_settings,
+)
 
 CLAIM = (
     "A ResNet pre-trained with MoCo-v2 on images rendered from LLM-written programs learns "
@@ -228,25 +234,10 @@ def resolve(options: ReproduceOptions) -> VisionPreset:
                     f"--sources {s}: choose from {', '.join([*SOURCES.names(), IN_DOMAIN])}"
                 )
         changes["sources"] = tuple(s for s in options.sources if s != IN_DOMAIN)
-    for key, value in (("seeds", options.seeds), ("n", options.n), ("epochs", options.epochs)):
-        if value is not None:
-            if value < 1:
-                raise InputError(f"--{key} {value}: must be at least 1")
-            changes[key] = value
+    changes.update(checked_counts(options, n_unit="image per source"))
     fields = {f: type(v) for f, v in asdict(preset).items() if f != "sources"}
-    for key, text in options.extra.items():
-        name = key.replace("-", "_")
-        if name not in fields:
-            raise InputError(f"--set {key}: not a vision setting; choose from {', '.join(fields)}")
-        try:
-            if fields[name] is bool:
-                if text.lower() not in ("0", "1", "true", "false", "yes", "no"):
-                    raise ValueError(text)
-                changes[name] = text.lower() in ("1", "true", "yes")
-                continue
-            changes[name] = fields[name](text)
-        except ValueError:
-            raise InputError(f"--set {key}={text}: expected a {fields[name].__name__}") from None
+    extra = {key.replace("-", "_"): text for key, text in options.extra.items()}
+    changes.update(checked_settings("vision", extra, fields))
     return replace(preset, **changes)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from snellen.errors import InputError
-from snellen.registry import Registry
+from snellen.registry import Registry, parse_name
 from snellen.score.base import Scorer, default_device
 
 __all__ = [
@@ -114,10 +114,9 @@ def list_scorers() -> dict[str, str]:
 def load_scorer(name: str = DEFAULT_SCORER, **options: Any) -> Scorer:
     """The scorer named by ``name`` (see the module doc), or by the path of a model snellen
     wrote (:func:`scorer_name_for`). ``options``: ``device``, ``batch_size``."""
-    prefix = name.partition(":")[0]
-    if prefix not in SCORERS and Path(name).expanduser().exists():
+    if parse_name(name)[0] not in SCORERS and Path(name).expanduser().exists():
         name = scorer_name_for(name)
-    if name.partition(":")[0] not in SCORERS:
+    if parse_name(name)[0] not in SCORERS:
         known = ", ".join(f"{p}:..." if p != DEFAULT_SCORER else p for p in SCORERS)
         raise InputError(
             f"unknown scorer {name!r} (and no such file); use one of {known}, or the path of a "

@@ -8,7 +8,6 @@
 
 from snellen.concepts.shapes.describe import describe
 from snellen.concepts.shapes.generate import (
-    EMITTERS,
     SPLITS,
     concept_from_spec,
     generate_shapes,
@@ -23,7 +22,6 @@ from snellen.concepts.shapes.vocab import ATTRIBUTE_KINDS
 
 __all__ = [
     "ATTRIBUTE_KINDS",
-    "EMITTERS",
     "SPLITS",
     "build_scene",
     "colour_pairs",

@@ -14,24 +14,13 @@ from collections.abc import Callable, Iterator
 
 from snellen.concepts.base import Concept
 from snellen.concepts.shapes.describe import describe
-from snellen.concepts.shapes.emit_matplotlib import emit_matplotlib
-from snellen.concepts.shapes.emit_processing import emit_processing
-from snellen.concepts.shapes.emit_svg import emit_svg
-from snellen.concepts.shapes.emit_tikz import emit_tikz
-from snellen.concepts.shapes.emit_turtle import emit_turtle
 from snellen.concepts.shapes.geometry import build_scene
 from snellen.concepts.shapes.scene import Scene
 from snellen.concepts.shapes.spec import colour_pairs, is_heldout_pair, sample_spec
 from snellen.concepts.shapes.types import Spec
+from snellen.languages import part, with_part
 
 SPLITS = ("all", "train", "heldout")
-EMITTERS: dict[str, Callable[[Scene], str]] = {
-    "processing": emit_processing,
-    "tikz": emit_tikz,
-    "matplotlib": emit_matplotlib,
-    "turtle": emit_turtle,
-    "svg": emit_svg,
-}
 MAX_ATTEMPTS = 200
 
 
@@ -50,8 +39,14 @@ def in_split(spec: Spec, split: str) -> bool:
 
 
 def programs_for(spec: Spec) -> dict[str, str]:
+    """The spec's reference program in every language whose record names an emitter
+    (:mod:`snellen.languages`), in the languages' registration order."""
     scene = build_scene(spec)
-    return {lang: emit(scene) for lang, emit in EMITTERS.items()}
+    out: dict[str, str] = {}
+    for lang in with_part("emitter"):
+        emit: Callable[[Scene], str] = part(lang, "emitter")
+        out[lang] = emit(scene)
+    return out
 
 
 def concept_from_spec(spec: Spec, concept_id: str) -> Concept:

@@ -3,16 +3,19 @@ renderer, the file suffix its programs are stored under, the other names it answ
 prompt names it, its grammar (for grammar-constrained decoding), its comment stripper, its
 code detector and the emitter that writes VAD shapes in it.
 
-``LANGUAGES`` is the registry (:class:`~snellen.registry.Registry`); a new language is one
-record registered here plus the modules its entries point at. Every part is a
-``"module:attribute"`` string imported on first use (:func:`part`), so naming a language
-imports nothing heavy, and a part may live in the package that owns that kind of code (the
-grammars in :mod:`snellen.llm.grammar`, the emitters in :mod:`snellen.concepts.shapes`)
-without this module importing it. Everything that lists languages reads the registry when it
-is asked (:func:`language_names`, :data:`snellen.render.base.LANGUAGES` is a live view), so a
-language registered later is seen everywhere.
+``LANGUAGES`` is the registry (:class:`~snellen.registry.Registry`), and the only table of
+languages: a new language is one record registered here plus the modules its parts point
+at. Every part is a ``"module:attribute"`` string imported on first use (:func:`part`), so
+naming a language imports nothing heavy, and each part lives in the package that owns that
+kind of code (the renderers and detectors in :mod:`snellen.render`, the grammars in
+:mod:`snellen.llm.grammar`, the emitters in :mod:`snellen.concepts.shapes`) without this
+module importing it. The records sit in the base layer, so each of those packages reads them
+(:func:`with_part` lists the languages that have a grammar, or an emitter) without importing
+another. Everything that lists languages reads the registry when it is asked
+(:func:`language_names`, :data:`snellen.render.base.LANGUAGES` is a live view), so a language
+registered later is seen everywhere.
 
->>> from snellen.render.languages import language
+>>> from snellen.languages import language
 >>> language("pyplot").name, language("tikz").suffix, language("turtle").prompt_name
 ('matplotlib', '.tex', 'Python turtle')
 """
@@ -40,6 +43,7 @@ __all__ = [
     "language_names",
     "read_suffixes",
     "renderer_class",
+    "with_part",
 ]
 
 
@@ -162,6 +166,14 @@ def part(name: str, which: str) -> Any:
     return import_target(target) if target else None
 
 
+def with_part(which: str) -> list[str]:
+    """The languages whose record names a ``which`` part (one of :data:`PARTS`), in
+    registration order: the languages with a grammar, with an emitter, ..."""
+    if which not in PARTS:
+        raise ValueError(f"a language has no part {which!r}; parts: {', '.join(PARTS)}")
+    return [n for n in LANGUAGES if getattr(LANGUAGES.get(n), which)]
+
+
 def renderer_class(name: str) -> type[Any]:
     """The renderer class of a language (imported on first use): a
     :class:`~snellen.render.base.LanguageRenderer` subclass."""
@@ -171,8 +183,7 @@ def renderer_class(name: str) -> type[Any]:
 
 def detection_order() -> list[str]:
     """The languages with a code detector, in the order they are asked."""
-    with_detector = [n for n in LANGUAGES if LANGUAGES.get(n).detect]
-    return sorted(with_detector, key=lambda n: LANGUAGES.get(n).detect_order)
+    return sorted(with_part("detect"), key=lambda n: LANGUAGES.get(n).detect_order)
 
 
 class LanguageNames(Sequence[str]):
