@@ -221,3 +221,15 @@ def test_the_backend_choices_are_the_registered_backends(
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_build_started_with_the_path_as_its_identity_still_resumes(tmp_path: Path) -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="4" height="8" fill="red"/></svg>'
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"id": "box", "language": "svg", "code": svg}) + "\n")
+    out = tmp_path / "ds"
+    build_dataset(f"jsonl:{path}", 2, 16, out, workers=1, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["config"]["source"] = f"jsonl:{path}"  # how builds named programs before
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert build_dataset(f"jsonl:{path}", 2, 16, out, workers=1, progress=False).images == 2

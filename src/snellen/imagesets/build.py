@@ -241,6 +241,22 @@ class DatasetSummary:
         return dict(self.__dict__)
 
 
+def _stored_identity(out: str | Path, src: Source) -> str:
+    """The source identity to resume ``out`` with: the content identity, or the spec for a
+    build started before sources of files were known by content (so it still resumes)."""
+    import json
+
+    manifest = Path(out) / "manifest.json"
+    if manifest.is_file():
+        try:
+            stored = json.loads(manifest.read_text()).get("config", {}).get("source")
+        except (OSError, ValueError, AttributeError):
+            stored = None
+        if stored == src.spec:
+            return src.spec
+    return src.identity()
+
+
 def build_dataset(
     source: str | Source,
     n: int,
@@ -270,7 +286,7 @@ def build_dataset(
     src = load_source(source) if isinstance(source, str) else source
     workers = workers or os.cpu_count() or 1
     config = {
-        "source": src.identity(),
+        "source": _stored_identity(out, src),
         "n": n,
         "size": size,
         "seed": seed,
