@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from snellen.cli import main
 from snellen.errors import InputError
 from snellen.evaluate import build_dataset, evaluate, list_eval
-from snellen.evaluate.data import ImagePairs, Spatial, Triplets
+from snellen.datasets.kinds import ImagePairs, Spatial, Triplets
 from snellen.evaluate.metrics_composition import (
     SpatialAccuracy,
     WinogroundScore,

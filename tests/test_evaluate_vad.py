@@ -14,7 +14,7 @@ import snellen
 from snellen.cli import main
 from snellen.concepts.shapes import describe, in_split
 from snellen.evaluate import Classification, Retrieval, Selection, build_dataset
-from snellen.evaluate.datasets.vad import (
+from snellen.datasets.vad import (
     SPATIAL,
     _svg,
     _swap_colours,

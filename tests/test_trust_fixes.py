@@ -175,7 +175,7 @@ def test_a_worker_that_fails_to_start_leaves_no_cgroup_slot(
 def test_the_digits_have_the_same_pixels_for_the_probe_and_the_evaluation() -> None:
     import numpy as np
 
-    from snellen.evaluate.datasets import build_dataset
+    from snellen.datasets import build_dataset
     from snellen.probe.datasets import load_dataset
 
     probe = load_dataset("digits", None, 0)

@@ -25,9 +25,9 @@ import random
 from typing import Any
 
 from snellen.errors import InputError
-from snellen.evaluate.data import ImagePairs, ImageSource, Spatial
-from snellen.evaluate.datasets.base import BuildOptions
-from snellen.evaluate.datasets.vad import (
+from snellen.datasets.kinds import ImagePairs, ImageSource, Spatial
+from snellen.datasets.base import BuildOptions
+from snellen.datasets.vad import (
     SPATIAL,
     _concepts,
     _svg,
@@ -163,14 +163,8 @@ def whatsup(opts: BuildOptions, arg: str | None) -> Spatial:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
-    register_dataset(
-        "vad-winoground", "winoground", winoground,
-        "VAD pairs, both pictures: objects, colours or relation swapped (exact truth; "
-        "vad-winoground:TAG keeps one tag)",
-    )  # fmt: skip
-    register_dataset(
-        "vad-whatsup", "whatsup", whatsup,
-        "VAD pairs in four placements, four options (exact truth; vad-whatsup:touching: on/under)",
-    )  # fmt: skip
+    register_dataset("vad-winoground", ImagePairs, winoground, "VAD pairs, both pictures: objects, colours or relation swapped (exact truth; "
+        "vad-winoground:TAG keeps one tag)", task="winoground")
+    register_dataset("vad-whatsup", Spatial, whatsup, "VAD pairs in four placements, four options (exact truth; vad-whatsup:touching: on/under)", task="whatsup")
