@@ -18,6 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("store",),  # runs: records, artifacts, the reply cache
     ("concepts", "render", "llm"),  # parts: what to draw, rendering, chat models
     ("clip",),  # snellen's own CLIP (trains on rendered shapes)
+    ("datasets",),  # every dataset the tasks read or generate, as typed kinds
     ("score",),  # image-text scorers (one is snellen's CLIP)
     ("metrics",),  # metrics, and the scoring step of a run
     ("report",),  # formats what the scoring step wrote

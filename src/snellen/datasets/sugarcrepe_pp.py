@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from snellen.errors import InputError
-from snellen.datasets.kinds import ImageSource, Triplets, read_json, require_root
 from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImageSource, Triplets, read_json, require_root
+from snellen.errors import InputError
 
 SUBSETS = ("replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj")
 
@@ -46,4 +46,11 @@ def register() -> None:
     from snellen.datasets.base import register_dataset
 
     for subset in SUBSETS:
-        register_dataset(f"sugarcrepe++/{subset}", Triplets, partial(build, subset=subset), f"SugarCrepe++ {subset} (--root: {subset}.json + val2017/): ITT and TOT", task="sugarcrepe++", published=True)
+        register_dataset(
+            f"sugarcrepe++/{subset}",
+            Triplets,
+            partial(build, subset=subset),
+            f"SugarCrepe++ {subset} (--root: {subset}.json + val2017/): ITT and TOT",
+            task="sugarcrepe++",
+            published=True,
+        )

@@ -284,13 +284,55 @@ def vad_shapes(opts: BuildOptions, arg: str | None, n: int = 960, size: int = 64
 def register() -> None:
     from snellen.datasets.base import register_dataset
 
-    register_dataset("vad-aro/relation", Selection, relation, "VAD pairs: true relation vs objects swapped (exact truth; chance 50%)", task="aro")
-    register_dataset("vad-aro/attribution", Selection, attribution, "VAD pairs: true colours vs colours swapped (exact truth; chance 50%)", task="aro")
-    register_dataset("vad-aro/counting", Selection, counting, "VAD groups: the true number of copies vs another (exact truth; chance 50%)", task="aro")
-    register_dataset("vad-aro/order", Selection, order, "VAD descriptions vs their 4 ARO order perturbations (chance 20%)", task="aro")
-    register_dataset("vad-zeroshot/shape", Classification, zeroshot_shape, "VAD single shapes, classified by shape", task="zeroshot")
-    register_dataset("vad-zeroshot/colour", Classification, zeroshot_colour, "VAD single shapes, classified by colour", task="zeroshot")
-    register_dataset("vad-retrieval", Retrieval, retrieval, "VAD pictures and descriptions; vad-retrieval:PERTURBATION shuffles captions", task="retrieval")
+    register_dataset(
+        "vad-aro/relation",
+        Selection,
+        relation,
+        "VAD pairs: true relation vs objects swapped (exact truth; chance 50%)",
+        task="aro",
+    )
+    register_dataset(
+        "vad-aro/attribution",
+        Selection,
+        attribution,
+        "VAD pairs: true colours vs colours swapped (exact truth; chance 50%)",
+        task="aro",
+    )
+    register_dataset(
+        "vad-aro/counting",
+        Selection,
+        counting,
+        "VAD groups: the true number of copies vs another (exact truth; chance 50%)",
+        task="aro",
+    )
+    register_dataset(
+        "vad-aro/order",
+        Selection,
+        order,
+        "VAD descriptions vs their 4 ARO order perturbations (chance 20%)",
+        task="aro",
+    )
+    register_dataset(
+        "vad-zeroshot/shape",
+        Classification,
+        zeroshot_shape,
+        "VAD single shapes, classified by shape",
+        task="zeroshot",
+    )
+    register_dataset(
+        "vad-zeroshot/colour",
+        Classification,
+        zeroshot_colour,
+        "VAD single shapes, classified by colour",
+        task="zeroshot",
+    )
+    register_dataset(
+        "vad-retrieval",
+        Retrieval,
+        retrieval,
+        "VAD pictures and descriptions; vad-retrieval:PERTURBATION shuffles captions",
+        task="retrieval",
+    )
     register_dataset(
         "vad-shapes", LabelledSplits, vad_shapes, "8 VAD shape classes rendered from SVG"
     )

@@ -24,9 +24,8 @@ import copy
 import random
 from typing import Any
 
-from snellen.errors import InputError
-from snellen.datasets.kinds import ImagePairs, ImageSource, Spatial
 from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImagePairs, ImageSource, Spatial
 from snellen.datasets.vad import (
     SPATIAL,
     _concepts,
@@ -34,6 +33,7 @@ from snellen.datasets.vad import (
     _swap_colours,
     swapped_relation_text,
 )
+from snellen.errors import InputError
 
 Spec = dict[str, Any]
 TAGS = ("object", "attribute", "relation")
@@ -165,6 +165,18 @@ def whatsup(opts: BuildOptions, arg: str | None) -> Spatial:
 def register() -> None:
     from snellen.datasets.base import register_dataset
 
-    register_dataset("vad-winoground", ImagePairs, winoground, "VAD pairs, both pictures: objects, colours or relation swapped (exact truth; "
-        "vad-winoground:TAG keeps one tag)", task="winoground")
-    register_dataset("vad-whatsup", Spatial, whatsup, "VAD pairs in four placements, four options (exact truth; vad-whatsup:touching: on/under)", task="whatsup")
+    register_dataset(
+        "vad-winoground",
+        ImagePairs,
+        winoground,
+        "VAD pairs, both pictures: objects, colours or relation swapped (exact truth; "
+        "vad-winoground:TAG keeps one tag)",
+        task="winoground",
+    )
+    register_dataset(
+        "vad-whatsup",
+        Spatial,
+        whatsup,
+        "VAD pairs in four placements, four options (exact truth; vad-whatsup:touching: on/under)",
+        task="whatsup",
+    )

@@ -23,9 +23,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from snellen.errors import InputError
-from snellen.datasets.kinds import ImageSource, Spatial, read_json, require_root
 from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImageSource, Spatial, read_json, require_root
+from snellen.errors import InputError
 
 CONTROLLED = {
     "a": ("controlled_images_dataset.json", "controlled_images",
@@ -131,6 +131,20 @@ def register() -> None:
     from snellen.datasets.base import register_dataset
 
     for subset, (filename, folder, _) in CONTROLLED.items():
-        register_dataset(f"whatsup/controlled-{subset}", Spatial, partial(controlled, subset=subset), f"What's Up controlled {subset.upper()} (--root: {filename} + {folder}/)", task="whatsup", published=True)
+        register_dataset(
+            f"whatsup/controlled-{subset}",
+            Spatial,
+            partial(controlled, subset=subset),
+            f"What's Up controlled {subset.upper()} (--root: {filename} + {folder}/)",
+            task="whatsup",
+            published=True,
+        )
     for which, (filename, folder) in QA.items():
-        register_dataset(f"whatsup/{which}", Spatial, partial(qa, which=which), f"What's Up {which.upper()} (--root: {filename} + {folder}/)", task="whatsup", published=True)
+        register_dataset(
+            f"whatsup/{which}",
+            Spatial,
+            partial(qa, which=which),
+            f"What's Up {which.upper()} (--root: {filename} + {folder}/)",
+            task="whatsup",
+            published=True,
+        )

@@ -23,9 +23,9 @@ from typing import Any
 
 from PIL import Image
 
-from snellen.errors import InputError
-from snellen.datasets.kinds import ImagePairs, ImageSource, raw_source, require_file, require_root
 from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImagePairs, ImageSource, raw_source, require_file, require_root
+from snellen.errors import InputError
 
 WINOGROUND_KEYS = ("id", "caption_0", "caption_1", "image_0", "image_1")
 WINOGROUND_TAGS = ("tag", "secondary_tag", "collapsed_tag", "num_main_preds")
@@ -126,5 +126,19 @@ def colorswap(opts: BuildOptions, arg: str | None) -> ImagePairs:
 def register() -> None:
     from snellen.datasets.base import register_dataset
 
-    register_dataset("winoground", ImagePairs, winoground, "Winoground (--root: examples.jsonl + images/): text, image and group scores", task="winoground", published=True)
-    register_dataset("colorswap", ImagePairs, colorswap, "ColorSwap (--root: its Parquet files; colorswap:train for the training split)", task="winoground", published=True)
+    register_dataset(
+        "winoground",
+        ImagePairs,
+        winoground,
+        "Winoground (--root: examples.jsonl + images/): text, image and group scores",
+        task="winoground",
+        published=True,
+    )
+    register_dataset(
+        "colorswap",
+        ImagePairs,
+        colorswap,
+        "ColorSwap (--root: its Parquet files; colorswap:train for the training split)",
+        task="winoground",
+        published=True,
+    )

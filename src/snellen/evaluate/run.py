@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from snellen.errors import InputError
-from snellen.evaluate.anchors import anchors_for
-from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.datasets import (
     DATASETS,
     EVAL_KINDS,
@@ -30,6 +27,9 @@ from snellen.datasets import (
     Triplets,
     build_dataset,
 )
+from snellen.errors import InputError
+from snellen.evaluate.anchors import anchors_for
+from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.evaluate.records import EvalResult
 from snellen.records import ScorerLabels
 from snellen.records.evaluation import read_eval_results

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from snellen.errors import InputError
 from snellen.datasets import EvalDataset
+from snellen.errors import InputError
 from snellen.evaluate.records import EvalResult
 
 log = logging.getLogger(__name__)

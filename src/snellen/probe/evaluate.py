@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from snellen.errors import InputError
 from snellen.datasets import LabelledSplits, build_dataset
+from snellen.errors import InputError
 from snellen.probe.metrics import Accuracy, knn_predict, logistic_lbfgs, logistic_sgd
 from snellen.records import to_plain
 

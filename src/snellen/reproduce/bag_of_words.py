@@ -176,7 +176,11 @@ def run(options: ReproduceOptions) -> Finding:
             is_official = name.startswith("aro/")
             if (name, seed) not in built:
                 built[(name, seed)] = build_dataset(
-                    name, root if is_official else None, "heldout", kind=EVAL_KINDS, n=n,
+                    name,
+                    root if is_official else None,
+                    "heldout",
+                    kind=EVAL_KINDS,
+                    n=n,
                     seed=seed,
                 )
             result = run_eval(
