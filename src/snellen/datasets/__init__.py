@@ -63,6 +63,7 @@ __all__ = [
     "dataset_names",
     "load_dataset",
     "register_dataset",
+    "resolve_dataset",
 ]
 
 K = TypeVar("K")
@@ -84,6 +85,27 @@ def dataset_names(kind: type | tuple[type, ...] | None = None) -> dict[str, str]
         if form is not None:
             out[name] = entry.helps.get(form[0], "")
     return out
+
+
+def resolve_dataset(
+    name: str, kind: type | tuple[type, ...] | None = None
+) -> tuple[DatasetEntry, str | None]:
+    """The entry of dataset ``name`` and the argument after its colon; an error that lists
+    the datasets of ``kind`` when there is no such name or it does not come as ``kind``."""
+    try:
+        entry, arg = DATASETS.resolve(name)
+    except InputError:
+        known = list(dataset_names(kind))
+        close = difflib.get_close_matches(name.strip().lower(), known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"unknown dataset {name!r}{hint}; known: {', '.join(known)}") from None
+    if entry.form(kind) is None:
+        have = " and ".join(
+            f"a {k.__name__.lower()} set (for {_USED_BY.get(k, 'snellen eval')})"
+            for k in entry.forms
+        )
+        raise InputError(f"dataset {name!r} comes as {have}, not as a {_kind_name(kind)} set")
+    return entry, arg
 
 
 @overload
@@ -110,18 +132,9 @@ def build_dataset(
     directory of files in the official format) at ``split`` (None: the dataset's own
     default). ``options`` as in :class:`BuildOptions` (``limit``, ``seed``, ``n``,
     ``classnames``, ``work``); ``limit`` keeps the first cases of a test set."""
-    try:
-        entry, arg = DATASETS.resolve(name)
-    except InputError:
-        known = list(dataset_names(kind))
-        close = difflib.get_close_matches(name.strip().lower(), known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"unknown dataset {name!r}{hint}; known: {', '.join(known)}") from None
+    entry, arg = resolve_dataset(name, kind)
     form = entry.form(kind)
-    if form is None:
-        have = " or ".join(f"{k.__name__.lower()} (for {_USED_BY.get(k, 'snellen eval')})"
-                           for k in entry.forms)  # fmt: skip
-        raise InputError(f"dataset {name!r} is a {have} set, not a {_kind_name(kind)} set")
+    assert form is not None  # noqa: S101 - resolve_dataset checked it, narrows the type
     if options.get("classnames"):
         options["classnames"] = Path(options["classnames"]).expanduser()
     opts = BuildOptions(

@@ -26,6 +26,7 @@ from snellen.datasets import (
     Spatial,
     Triplets,
     build_dataset,
+    resolve_dataset,
 )
 from snellen.errors import InputError
 from snellen.evaluate.anchors import anchors_for
@@ -119,8 +120,8 @@ def run_eval(
     first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
     the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
     ``data``: the dataset already built by :func:`snellen.datasets.build_dataset` (``dataset``
-    then only names it), to evaluate several models on one set without building it again. ``precision``:
-    ``fp32`` (the scorer's default), ``amp`` (bfloat16 autocast on the CPU, as
+    then only names it), to evaluate several models on one set without building it again.
+    ``precision``: ``fp32`` (the scorer's default), ``amp`` (bfloat16 autocast on the CPU, as
     clip_benchmark's ``--amp``) or ``bf16`` (a bfloat16 copy of the model; the fastest on
     CPUs with bfloat16 units); the latter two are not exact.
 
@@ -135,7 +136,7 @@ def run_eval(
     t0 = time.monotonic()
     entry = TASKS.get(task)
     task_name = TASKS.canonical(task)
-    dataset_entry, _ = DATASETS.resolve(dataset)
+    dataset_entry, _ = resolve_dataset(dataset, EVAL_KINDS)
     if isinstance(model, str):
         scorer = load_scorer(model, **({"device": device} if device else {}))
     else:
