@@ -152,7 +152,8 @@ def main() -> None:
     from PIL import Image
     from torchvision.datasets import ImageFolder
 
-    from snellen.evaluate import build_dataset, evaluate
+    from snellen.datasets import build_dataset
+    from snellen.evaluate import run_eval
     from snellen.evaluate.embed import clear_text_cache
     from snellen.score import load_scorer
 
@@ -172,7 +173,7 @@ def main() -> None:
     def ours_zs(precision: str):
         def run():
             clear_text_cache()
-            return evaluate("zeroshot", scorer, "imagefolder", folder, workers=args.workers,
+            return run_eval("zeroshot", scorer, "imagefolder", folder, workers=args.workers,
                             batch_size=args.batch_size, progress=False, data=data,
                             precision=precision).metrics["acc1"]  # fmt: skip
 
@@ -207,7 +208,7 @@ def main() -> None:
     def ours_ret(precision: str):
         def run():
             clear_text_cache()
-            return evaluate("retrieval", scorer, "retrieval/coco", karpathy,
+            return run_eval("retrieval", scorer, "retrieval/coco", karpathy,
                             workers=args.workers, batch_size=args.batch_size, progress=False,
                             data=retrieval, precision=precision,
                             ).metrics["image_retrieval_recall@5"]  # fmt: skip

@@ -36,9 +36,10 @@ def main() -> None:
 
     from PIL import Image
 
-    from snellen.lens import CaptionModule, ImageBatch, Prompter, TagModule, build_shapes_vqa
+    from snellen.datasets import build_shapes_vqa
+    from snellen.datasets.vqa import load_vqa
+    from snellen.lens import CaptionModule, ImageBatch, Prompter, TagModule
     from snellen.lens.captioners import load_captioner
-    from snellen.lens.data import load_vqa
     from snellen.lens.modules import AttributeModule
     from snellen.lens.vocab import shape_names, shapes_descriptors
     from snellen.score import load_scorer

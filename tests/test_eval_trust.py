@@ -17,7 +17,7 @@ from PIL import Image
 import snellen.score.released as released_mod
 from evaluate_helpers import OPEN_CLIP_CONFIG, make_open_clip, make_vg
 from snellen.cli import main
-from snellen.evaluate import evaluate, load_results, results_table
+from snellen.evaluate import load_results, results_table, run_eval
 from snellen.records import ScorerLabels
 from snellen.registry import Registry
 from snellen.score import Scorer, load_scorer
@@ -54,7 +54,7 @@ def test_a_full_fp32_run_of_released_weights_is_comparable_and_gets_the_anchor(
 ) -> None:
     make_vg(tmp_path / "vg", "relation")
     _as_released(tiny)
-    r = evaluate("aro", tiny, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0)
+    r = run_eval("aro", tiny, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0)
     assert r.comparable_with_published and r.not_comparable_because == []
     assert [(a.model, a.value) for a in r.published] == [("CLIP ViT-B/32", 0.59)]
 
@@ -73,7 +73,7 @@ def test_a_subset_reduced_precision_or_skipped_images_is_not_comparable(
 ) -> None:
     make_vg(tmp_path / "vg", "relation", broken=bool(options.pop("broken", False)))
     _as_released(tiny)
-    r = evaluate("aro", tiny, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0,
+    r = run_eval("aro", tiny, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0,
                  **options)  # fmt: skip
     assert not r.comparable_with_published
     assert any(reason in why for why in r.not_comparable_because), r.not_comparable_because
@@ -134,7 +134,7 @@ def test_a_local_checkpoint_named_negclip_is_not_standard_and_gets_no_negclip_an
     assert scorer.labels.weights_sha256 == _sha(weights)
     assert "local checkpoint" in scorer.labels.note
     make_vg(tmp_path / "vg", "relation")
-    r = evaluate("aro", scorer, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0)
+    r = run_eval("aro", scorer, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0)
     assert r.published == [] and not r.comparable_with_published
     assert any(w.startswith("model:") for w in r.not_comparable_because)
 
@@ -179,12 +179,12 @@ def test_runs_differing_in_any_result_option_write_separate_files(tmp_path: Path
         {"n_seeds": 2}, {"seed": 1},
     ]  # fmt: skip
     for extra in runs:
-        evaluate("aro", "snellen-shapes", "vad-aro/order", out=out, **{**base, **extra})
+        run_eval("aro", "snellen-shapes", "vad-aro/order", out=out, **{**base, **extra})
     files = sorted(out.glob("*.json"))
     assert len(files) == len(runs)
     results = load_results(out)
     assert sorted((r.options["limit"] or 0, r.options["n"]) for r in results).count((0, 12)) == 5
-    again = evaluate("aro", "snellen-shapes", "vad-aro/order", out=out, **{**base, "limit": 5})
+    again = run_eval("aro", "snellen-shapes", "vad-aro/order", out=out, **{**base, "limit": 5})
     assert again.resumed.get("complete") == 1
 
 
@@ -193,7 +193,7 @@ def test_a_model_named_by_a_long_path_gets_a_short_distinct_file_name() -> None:
 
     from snellen.evaluate.run import result_name
 
-    result = evaluate("aro", "snellen-shapes", "vad-aro/order", n=12, progress=False, workers=0)
+    result = run_eval("aro", "snellen-shapes", "vad-aro/order", n=12, progress=False, workers=0)
     deep = "/" + "/".join(["a-rather-long-directory-name"] * 12)
     names = {
         result_name(replace(result, model=f"open-clip:{deep}/cfg.json:{deep}/{tag}.pt"))
@@ -227,7 +227,7 @@ def test_a_scorer_that_says_nothing_is_not_standard_in_eval_and_in_scoring(
     scorer = _Unlabelled()
     assert scorer.labels == ScorerLabels() and scorer.labels.standard is False
     make_vg(tmp_path / "vg", "relation")
-    r = evaluate("aro", scorer, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0)
+    r = run_eval("aro", scorer, "aro/vg-relation", tmp_path / "vg", progress=False, workers=0)
     assert not r.comparable_with_published
     run = make_scored_run(tmp_path / "run", n_concepts=2)
     summary = score_run(run, scorer=scorer, diversity=False)

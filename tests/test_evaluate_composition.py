@@ -15,9 +15,9 @@ import torch
 from PIL import Image, ImageDraw
 
 from snellen.cli import main
+from snellen.datasets import ImagePairs, Spatial, Triplets, build_dataset
 from snellen.errors import InputError
-from snellen.evaluate import build_dataset, evaluate, list_eval
-from snellen.evaluate.data import ImagePairs, Spatial, Triplets
+from snellen.evaluate import list_eval, run_eval
 from snellen.evaluate.metrics_composition import (
     SpatialAccuracy,
     WinogroundScore,
@@ -163,7 +163,7 @@ def test_winoground_layout_scored_with_text_image_group_and_tags(tmp_path):
     assert isinstance(data, ImagePairs) and len(data) == 3 and len(data.images) == 6
     assert data.images[1].path == str(tmp_path / "images" / "ex_0_img_1.png")
     assert data.tags["tag"] == ["Object", "Relation", "Both"]
-    r = evaluate("winoground", "snellen-shapes", "winoground", tmp_path, workers=0, progress=False)
+    r = run_eval("winoground", "snellen-shapes", "winoground", tmp_path, workers=0, progress=False)
     assert set(r.metrics) >= {"text_score", "image_score", "group_score"}
     assert r.metrics["group_score"] <= min(r.metrics["text_score"], r.metrics["image_score"])
     assert r.metrics["chance"] == pytest.approx(1 / 6)
@@ -244,7 +244,7 @@ def test_whatsup_qa_and_sugarcrepe_pp_and_colorswap_layouts(tmp_path):
     ]))  # fmt: skip
     scpp = build_dataset("sugarcrepe++/swap_att", tmp_path)
     assert isinstance(scpp, Triplets) and scpp.negatives == ["an orange triangle over a teal box"]
-    r = evaluate("sugarcrepe++", "snellen-shapes", "sugarcrepe++/swap_att", tmp_path,
+    r = run_eval("sugarcrepe++", "snellen-shapes", "sugarcrepe++/swap_att", tmp_path,
                  workers=0, progress=False)  # fmt: skip
     assert set(r.metrics) >= {"itt_accuracy", "tot_accuracy"} and r.counts["cases"] == 1
 

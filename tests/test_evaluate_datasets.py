@@ -10,8 +10,9 @@ import pytest
 
 from evaluate_helpers import make_imagefolder, make_karpathy, make_sugarcrepe, make_vg
 from snellen.cli import main
+from snellen.datasets import Retrieval, Selection, build_dataset
 from snellen.errors import InputError
-from snellen.evaluate import Retrieval, Selection, build_dataset, evaluate
+from snellen.evaluate import run_eval
 
 
 def test_vg_relation_crops_to_the_box_and_orders_false_then_true(tmp_path):
@@ -50,7 +51,7 @@ def test_vg_runs_end_to_end_with_a_broken_image_counted_as_a_skip(tmp_path):
 
 def test_vg_attribution_macro_keeps_pairs_with_25_cases(tmp_path):
     make_vg(tmp_path, "attribution")
-    r = evaluate("aro", "snellen-shapes", "aro/vg-attribution", tmp_path, workers=0, progress=False)
+    r = run_eval("aro", "snellen-shapes", "aro/vg-attribution", tmp_path, workers=0, progress=False)
     assert r.breakdown["groups_in_macro"] == {"red_blue": 1.0}
     assert r.metrics["macro_accuracy"] == pytest.approx(r.breakdown["per_group"]["red_blue"])
 
@@ -62,7 +63,7 @@ def test_coco_order_one_case_per_caption_with_four_perturbations(tmp_path):
     opts = data.options(0)
     assert opts[0][0] == "a red circle on a white background" and len(opts[0]) == 5
     assert data.options(0) == opts and data.options(1) != opts
-    r = evaluate("aro", "snellen-shapes", "aro/coco-order", tmp_path, n_seeds=3, workers=0,
+    r = run_eval("aro", "snellen-shapes", "aro/coco-order", tmp_path, n_seeds=3, workers=0,
                  progress=False)  # fmt: skip
     assert r.seeds == [0, 1, 2] and "accuracy_std" in r.metrics
     assert len(r.breakdown["accuracy_by_seed"]) == 3
@@ -75,7 +76,7 @@ def test_sugarcrepe_and_karpathy_retrieval(tmp_path):
     make_karpathy(tmp_path, "flickr30k_test.json", n=5)
     ret = build_dataset("retrieval/flickr", tmp_path)
     assert isinstance(ret, Retrieval) and len(ret) == 5 and len(ret.captions[0]) == 2
-    r = evaluate("retrieval", "snellen-shapes", "retrieval/flickr", tmp_path, workers=0,
+    r = run_eval("retrieval", "snellen-shapes", "retrieval/flickr", tmp_path, workers=0,
                  progress=False)  # fmt: skip
     assert r.counts == {"images": 5, "texts": 10, "skipped": 0}
     assert r.metrics["image_retrieval_recall@5"] == 1.0  # 5 images: the top 5 holds them all

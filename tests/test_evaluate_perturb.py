@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from snellen.evaluate.perturb import (
+from snellen.datasets.perturb import (
     ADJ_TAGS,
     KINDS,
     NOUN_TAGS,

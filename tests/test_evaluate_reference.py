@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from evaluate_helpers import make_imagefolder, make_karpathy, make_open_clip
-from snellen.evaluate import build_dataset, evaluate
+from snellen.datasets import build_dataset
+from snellen.evaluate import run_eval
 from test_evaluate_metrics import topk_accuracy
 
 
@@ -24,7 +25,7 @@ def test_zeroshot_agrees_with_clip_benchmark(tmp_path, tiny_clip):
 
     name, model, preprocess, tokenizer = tiny_clip
     root = make_imagefolder(tmp_path / "folder", per_class=5)
-    ours = evaluate("zeroshot", name, "imagefolder", root, workers=2, batch_size=4,
+    ours = run_eval("zeroshot", name, "imagefolder", root, workers=2, batch_size=4,
                     progress=False)  # fmt: skip
 
     data = build_dataset("imagefolder", root)
@@ -47,7 +48,7 @@ def test_retrieval_agrees_with_clip_benchmark(tmp_path, tiny_clip):
 
     name, model, preprocess, tokenizer = tiny_clip
     make_karpathy(tmp_path, "coco_karpathy_test.json", n=12)
-    ours = evaluate("retrieval", name, "retrieval/coco", tmp_path, workers=0, progress=False)
+    ours = run_eval("retrieval", name, "retrieval/coco", tmp_path, workers=0, progress=False)
     data = build_dataset("retrieval/coco", tmp_path)
 
     class Pairs(torch.utils.data.Dataset):

@@ -130,14 +130,14 @@ def test_stored_batches_with_an_image_that_did_not_load_resume_the_same(tmp_path
     make_vg(tmp_path / "vg", "relation", broken=True)
     kw = {"root": tmp_path / "vg", "out": tmp_path / "runs", "batch_size": 1, "workers": 0,
           "progress": False}  # fmt: skip
-    first = snellen.evaluate("aro", "snellen-shapes", "aro/vg-relation", **kw)
+    first = snellen.run_eval("aro", "snellen-shapes", "aro/vg-relation", **kw)
     assert first.counts["skipped"] == 1 and first.resumed == {"images": 0, "texts": 0}
     run = Run(tmp_path / "runs" / PROGRESS)
     assert run.delete(CompletedRun.kind, run.keys(CompletedRun.kind)) == 1
     images = sorted(k for k in run.keys(EmbeddingChunk.kind) if k.startswith("img-"))
     assert len(images) == 5  # four cases and the broken file, one batch each
     run.delete(EmbeddingChunk.kind, images[1:3])  # keeps the broken file's batch
-    again = snellen.evaluate("aro", "snellen-shapes", "aro/vg-relation", **kw)
+    again = snellen.run_eval("aro", "snellen-shapes", "aro/vg-relation", **kw)
     assert again.resumed["images"] == 2 and again.resumed["texts"] > 0
     assert (again.metrics, again.breakdown, again.counts, again.skipped) == (
         first.metrics, first.breakdown, first.counts, first.skipped,

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from evaluate_helpers import OPEN_CLIP_CONFIG, make_karpathy, make_open_clip
 from snellen.errors import InputError
-from snellen.evaluate import evaluate
+from snellen.evaluate import run_eval
 from snellen.evaluate.embed import clear_text_cache, embed_texts
 from snellen.score import load_scorer
 from snellen.score.openclip import encode_text_trimmed, trimmable
@@ -81,7 +81,7 @@ def test_amp_precision(tmp_path, tiny_clip):
     make_karpathy(tmp_path, "coco_karpathy_test.json", n=6)
     scorer = load_scorer(name, device="cpu")
     fp32 = embed_texts(scorer, TEXTS)
-    result = evaluate(
+    result = run_eval(
         "retrieval", scorer, "retrieval/coco", tmp_path, workers=0, progress=False,
         precision="amp",
     )  # fmt: skip
@@ -93,7 +93,7 @@ def test_amp_precision(tmp_path, tiny_clip):
     scorer.precision = "fp32"
     assert torch.equal(embed_texts(scorer, TEXTS), fp32)
     with pytest.raises(InputError, match="precision"):
-        evaluate("retrieval", scorer, "retrieval/coco", tmp_path, workers=0, progress=False,
+        run_eval("retrieval", scorer, "retrieval/coco", tmp_path, workers=0, progress=False,
                  precision="fp16")  # fmt: skip
 
 
@@ -127,7 +127,7 @@ def test_bf16_precision(tiny_clip):
 
 
 def test_bf16_shapes_scorer():
-    from snellen.evaluate import build_dataset
+    from snellen.datasets import build_dataset
 
     data = build_dataset("vad-retrieval", n=8)
     scorer = load_scorer("snellen-shapes", device="cpu")
@@ -135,5 +135,5 @@ def test_bf16_shapes_scorer():
     scorer.precision = "bf16"
     got = scorer.embed_texts(data.captions[0])
     assert F.cosine_similarity(got, want).min() > 0.98
-    result = evaluate("retrieval", scorer, "vad-retrieval", data=data, workers=0, progress=False)
+    result = run_eval("retrieval", scorer, "vad-retrieval", data=data, workers=0, progress=False)
     assert result.options["precision"] == "bf16" and result.counts["images"] == 8

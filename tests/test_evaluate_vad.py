@@ -13,8 +13,8 @@ import pytest
 import snellen
 from snellen.cli import main
 from snellen.concepts.shapes import describe, in_split
-from snellen.evaluate import Classification, Retrieval, Selection, build_dataset
-from snellen.evaluate.datasets.vad import (
+from snellen.datasets import Classification, Retrieval, Selection, build_dataset
+from snellen.datasets.vad import (
     SPATIAL,
     _svg,
     _swap_colours,
@@ -125,7 +125,7 @@ def test_eval_end_to_end_one_json_per_run_and_a_table(tmp_path, capsys):
     assert "accuracy_std" in capsys.readouterr().out
     assert main(["eval", "retrieval", "--dataset", "vad-retrieval", "--n", "16",
                  "--out", str(out / "r.json")]) == 0  # fmt: skip
-    r = snellen.evaluate("zeroshot", "snellen-shapes", "vad-zeroshot/colour", n=16, out=out,
+    r = snellen.run_eval("zeroshot", "snellen-shapes", "vad-zeroshot/colour", n=16, out=out,
                          progress=False)  # fmt: skip
     assert 0 <= r.metrics["acc1"] <= 1 and r.counts["images"] == 16
     rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]

@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("concepts", "render", "llm"),  # parts: what to draw, rendering, chat models
     ("training",),  # the training layer: one schedule, resumable training state
     ("clip",),  # snellen's own CLIP (trains on rendered shapes)
+    ("datasets",),  # every dataset the tasks read or generate, as typed kinds
     ("score",),  # image-text scorers (one is snellen's CLIP)
     ("metrics",),  # metrics, and the scoring step of a run
     ("report",),  # formats what the scoring step wrote

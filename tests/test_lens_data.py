@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 
 from lens_helpers import write_memes, write_vqav2
+from snellen.datasets import VQA, build_dataset, build_shapes_classify, build_shapes_vqa
+from snellen.datasets.vqa import load_vqa
 from snellen.errors import InputError
-from snellen.lens import (
-    TEMPLATES,
-    Prompter,
-    Vocabulary,
-    build_shapes_classify,
-    build_shapes_vqa,
-    load_dataset,
-)
+from snellen.lens import TEMPLATES, Prompter, Vocabulary
 from snellen.lens.answers import ClassMapper, clean_reply
-from snellen.lens.data import load_vqa
 
 
 @pytest.mark.parametrize("layout", ["vqav2", "okvqa", "plain"])
@@ -27,7 +21,9 @@ def test_vqa_loader_reads_official_and_plain_layouts(layout: str, tmp_path: Path
     root = write_vqav2(
         tmp_path, official=layout != "plain", prefix="v2_" if layout == "vqav2" else ""
     )
-    ds = load_dataset("okvqa" if layout == "okvqa" else "vqav2", root, tmp_path / "work")
+    ds = build_dataset(
+        "okvqa" if layout == "okvqa" else "vqav2", root, kind=VQA, work=tmp_path / "work"
+    )
     items = ds.items()
     assert [it.id for it in items] == ["420", "421", "730"]
     assert items[0].question == "What colour is the circle?" and items[0].label == "red"
@@ -45,11 +41,11 @@ def test_vqa_loader_names_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no image for image_id 42"):
         load_vqa(root, "val")
     with pytest.raises(InputError, match="needs --root"):
-        load_dataset("vqav2", None, tmp_path)
+        build_dataset("vqav2", None, kind=VQA, work=tmp_path)
 
 
 def test_memes_and_folder_loaders(tmp_path: Path) -> None:
-    ds = load_dataset("hateful-memes", write_memes(tmp_path / "m"), tmp_path)
+    ds = build_dataset("hateful-memes", write_memes(tmp_path / "m"), kind=VQA, work=tmp_path)
     assert ds.task == "binary" and ds.eval_split == "dev"
     assert [(it.id, it.label, it.text) for it in ds.items()] == [
         ("1", "0", "HELLO WORLD"),
@@ -60,7 +56,7 @@ def test_memes_and_folder_loaders(tmp_path: Path) -> None:
     for cls in ("red_circle", "blue"):
         (folder / cls).mkdir(parents=True)
         (folder / cls / "a.png").write_bytes((Path(ds.items()[0].image)).read_bytes())
-    fd = load_dataset("folder", folder, tmp_path)
+    fd = build_dataset("folder", folder, kind=VQA, work=tmp_path)
     assert fd.classes == ("blue", "red circle") and fd.train_split is None
     assert sorted(it.label for it in fd.items()) == ["blue", "red circle"]
 
@@ -73,7 +69,7 @@ def test_shapes_vqa_is_seeded_exact_and_holds_out_combinations(tmp_path: Path) -
     qa = (a / "v2_OpenEnded_shapes_val_questions.json").read_text()
     assert qa == (b / "v2_OpenEnded_shapes_val_questions.json").read_text()
     assert (a / "images" / "1.png").read_bytes() == (b / "images" / "1.png").read_bytes()
-    ds = load_dataset("shapes-vqa", a, tmp_path)
+    ds = build_dataset("shapes-vqa", a, kind=VQA, work=tmp_path)
     val, train = ds.items(), ds.train_items()
     assert len(val) == 12 and len(train) == 12
     kinds = json.loads((a / "v2_shapes_val_annotations.json").read_text())["annotations"]
@@ -88,7 +84,7 @@ def test_shapes_vqa_is_seeded_exact_and_holds_out_combinations(tmp_path: Path) -
 
 def test_shapes_classify_folder(tmp_path: Path) -> None:
     root = build_shapes_classify(tmp_path / "c", n_test=6, n_train=6, size=48)
-    ds = load_dataset("shapes-classify", root, tmp_path)
+    ds = build_dataset("shapes-classify", root, kind=VQA, work=tmp_path)
     assert ds.task == "classify" and ds.class_template == "a {}"
     assert {it.label for it in ds.items()} <= set(ds.classes)
     assert len(ds.items()) >= 5 and len(ds.train_items()) >= 5

@@ -163,7 +163,7 @@ def test_binary_memes_with_ocr_and_the_fixed_hm_prompt(
 
 
 def test_classify_and_vocab_with_llm_descriptors(models: dict[str, Path], tmp_path: Path) -> None:
-    from snellen.lens import build_shapes_classify
+    from snellen.datasets import build_shapes_classify
 
     root = build_shapes_classify(tmp_path / "shapes", n_test=4, n_train=4, size=48)
     out = tmp_path / "run"

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
+from snellen.datasets import VQA
 from snellen.lens import VISION_MODULES, LensConfig, LensItem, VisionModule
 from snellen.lens.answers import extract_answer, is_yes_no
 from snellen.lens.build import build_modules
-from snellen.lens.data import LensDataset
 from snellen.lens.modules import BuildContext, ImageBatch
 from snellen.lens.summary import (
     LensReport,
@@ -69,9 +69,7 @@ class Corners(VisionModule):
 def test_a_registered_module_is_the_one_built(tmp_path: Path) -> None:
     VISION_MODULES.register("corners", Corners, help="the top-left pixel", replace=True)
     try:
-        ds = LensDataset(
-            "folder", "classify", tmp_path, "val", None, lambda s: [], classes=("a", "b")
-        )
+        ds = VQA("folder", "classify", tmp_path, "val", None, lambda s: [], classes=("a", "b"))
         notes: list[str] = []
         modules = build_modules(LensConfig("classify", "folder"), ["corners"], ds, None,
                                 tmp_path, notes)  # fmt: skip

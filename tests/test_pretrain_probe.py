@@ -167,15 +167,16 @@ def test_torchrun_ddp_path_on_cpu(images: Path, tmp_path: Path) -> None:
 
 
 def test_probe_datasets_load_with_their_real_splits() -> None:
-    from snellen.probe.datasets import load_dataset, vad_shapes
+    from snellen.datasets import BuildOptions, LabelledSplits, build_dataset
+    from snellen.datasets.vad import vad_shapes
 
-    fm = load_dataset("fashion-mnist")
+    fm = build_dataset("fashion-mnist", kind=LabelledSplits)
     assert fm.train_x.shape == (60000, 28, 28) and fm.test_x.shape == (10000, 28, 28)
     assert len(fm.classes) == 10 and set(np.unique(fm.test_y)) == set(range(10))
     small = fm.limit(100, 50, seed=0)
     assert len(small.train_y) == 100 and np.bincount(small.train_y).tolist() == [10] * 10
-    mn = load_dataset("mnist")
+    mn = build_dataset("mnist", kind=LabelledSplits)
     assert len(mn.train_y) + len(mn.test_y) == 5000 and mn.train_x.shape[1:] == (28, 28)
-    shapes = vad_shapes(None, 0, n=16, size=32)
+    shapes = vad_shapes(BuildOptions(seed=0), None, n=16, size=32)
     assert shapes.train_x.shape[1:] == (32, 32, 3) and len(shapes.train_y) == 8
     assert set(shapes.train_y) == set(range(8))

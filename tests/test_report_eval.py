@@ -35,10 +35,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(weights, copy)
     kw = {"out": out, "progress": False, "workers": 0, "n": 16}
     for model in ("snellen-shapes", f"snellen-shapes:{copy}"):
-        snellen.evaluate("aro", model, "vad-aro/relation", **kw)
-    snellen.evaluate("aro", "snellen-shapes", "vad-aro/order", n_seeds=3, **kw)
-    snellen.evaluate("zeroshot", "snellen-shapes", "vad-zeroshot/colour", **kw)
-    snellen.evaluate("retrieval", "snellen-shapes", "vad-retrieval", **kw)
+        snellen.run_eval("aro", model, "vad-aro/relation", **kw)
+    snellen.run_eval("aro", "snellen-shapes", "vad-aro/order", n_seeds=3, **kw)
+    snellen.run_eval("zeroshot", "snellen-shapes", "vad-zeroshot/colour", **kw)
+    snellen.run_eval("retrieval", "snellen-shapes", "vad-retrieval", **kw)
     # The record a standard published model writes on an official set (no such weights are
     # reachable here): a real run's record with the fields such a run fills in, so the page's
     # handling of published numbers is exercised.

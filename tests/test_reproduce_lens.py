@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lens_helpers import save_tiny_llama
-from snellen.lens.data import load_vqa
+from snellen.datasets.vqa import load_vqa
 from snellen.reproduce import VERDICTS, run_reproduce
 from snellen.reproduce.flat_shapes import COLORS, SHAPES, build_flat_shapes_vqa, question_for
 from snellen.reproduce.lens import decide

@@ -13,7 +13,7 @@ from PIL import Image
 from evaluate_helpers import make_imagefolder, make_karpathy, make_open_clip, make_vg
 from snellen.cli import main
 from snellen.errors import InputError
-from snellen.evaluate import evaluate
+from snellen.evaluate import run_eval
 from snellen.score import Scorer
 
 
@@ -93,7 +93,7 @@ def test_a_run_where_no_image_loads_ends_with_a_clear_error(
     make(root)
     _break_images(root)
     with pytest.raises(InputError, match="could be read"):
-        evaluate(task, "snellen-shapes", dataset, root, progress=False, workers=0)
+        run_eval(task, "snellen-shapes", dataset, root, progress=False, workers=0)
     code = main(["eval", task, "--dataset", dataset, "--root", str(root), "--workers", "0"])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and dataset in err
@@ -175,11 +175,10 @@ def test_a_worker_that_fails_to_start_leaves_no_cgroup_slot(
 def test_the_digits_have_the_same_pixels_for_the_probe_and_the_evaluation() -> None:
     import numpy as np
 
-    from snellen.evaluate.datasets import build_dataset
-    from snellen.probe.datasets import load_dataset
+    from snellen.datasets import Classification, LabelledSplits, build_dataset
 
-    probe = load_dataset("digits", None, 0)
-    evaluation = build_dataset("digits")
+    probe = build_dataset("digits", kind=LabelledSplits, seed=0)
+    evaluation = build_dataset("digits", kind=Classification)
     raw = [s.raw for s in evaluation.images if s.raw is not None]
     images = np.stack([np.frombuffer(r[3], np.uint8).reshape(r[2], r[1], -1)[..., 0] for r in raw])
     seen = {im.tobytes() for im in images}

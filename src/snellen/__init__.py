@@ -47,13 +47,12 @@ _API = {
     "run_pretrain": "snellen.pretrain",  # snellen pretrain
     "load_backbone": "snellen.pretrain",
     "run_probe": "snellen.probe",  # snellen probe
-    "load_probe_dataset": "snellen.probe",
     "run_lens": "snellen.lens",  # snellen lens classify | vqa | binary
     "build_vocab": "snellen.lens",  # snellen lens vocab
-    "build_shapes_vqa": "snellen.lens",  # snellen lens shapes-data vqa
-    "build_shapes_classify": "snellen.lens",  # snellen lens shapes-data classify
-    "evaluate": "snellen.evaluate",  # snellen eval
-    "build_eval_dataset": "snellen.evaluate",  # the datasets of snellen eval
+    "build_shapes_vqa": "snellen.datasets",  # snellen lens shapes-data vqa
+    "build_shapes_classify": "snellen.datasets",  # snellen lens shapes-data classify
+    "load_dataset": "snellen.datasets",  # every dataset of snellen eval, probe and lens
+    "run_eval": "snellen.evaluate",  # snellen eval
     "results_table": "snellen.evaluate",  # snellen eval table
     "sweep": "snellen.evaluate",  # snellen eval TASK --model A,B --dataset X,Y
     "run_reproduce": "snellen.reproduce",  # snellen reproduce NAME

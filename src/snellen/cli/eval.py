@@ -85,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
 
     if len(split_names(args.model)) > 1 or len(split_names(args.dataset)) > 1:
         return _sweep(args)
-    from snellen.evaluate import evaluate
+    from snellen.evaluate import run_eval
     from snellen.evaluate.run import result_path
 
-    result = evaluate(
+    result = run_eval(
         args.task, args.model, args.dataset, args.root, args.out,
         batch_size=args.batch_size, limit=args.limit, seed=args.seed, n_seeds=args.n_seeds,
         n=args.n, split=args.split, classnames=args.classnames, workers=args.workers,

@@ -152,7 +152,7 @@ def run_vocab(args: argparse.Namespace) -> int:
 
 
 def run_shapes_data(args: argparse.Namespace) -> int:
-    from snellen.lens import build_shapes_classify, build_shapes_vqa
+    from snellen.datasets import build_shapes_classify, build_shapes_vqa
 
     if args.kind == "vqa":
         build_shapes_vqa(args.out, args.n, args.n_train, args.seed)

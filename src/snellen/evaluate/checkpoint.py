@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from snellen.evaluate.data import Dataset, ImageSource
+from snellen.datasets.kinds import EvalDataset, ImageSource
 from snellen.evaluate.embed import ImageEmbeddings, embed_images, embed_texts
 from snellen.records import Record, to_plain
 from snellen.records.evaluation import EvalResult
@@ -130,7 +130,7 @@ def sources_fingerprint(sources: Sequence[ImageSource]) -> str:
     return content_key([_source_part(s) for s in sources])
 
 
-def dataset_fingerprint(data: Dataset) -> str:
+def dataset_fingerprint(data: EvalDataset) -> str:
     """The images and every text and label of a test set (random candidate draws are
     decided by the candidates and the seeds)."""
     rest = {f.name: to_plain(getattr(data, f.name)) for f in fields(data)
@@ -295,7 +295,7 @@ class Checkpoint:
 
 
 def checkpoint_for(
-    out: str | Path | None, scorer: Scorer, data: Dataset, task: str, options: dict[str, Any]
+    out: str | Path | None, scorer: Scorer, data: EvalDataset, task: str, options: dict[str, Any]
 ) -> Checkpoint:
     """The checkpoint of a run written to ``out``: a directory keeps progress, a ``.json``
     file or nothing does not."""

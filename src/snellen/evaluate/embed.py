@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from snellen.evaluate.data import ImageSource
+from snellen.datasets.kinds import ImageSource
 from snellen.score.base import Scorer
 
 log = logging.getLogger(__name__)

@@ -15,19 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from snellen.errors import InputError
-from snellen.evaluate.anchors import anchors_for
-from snellen.evaluate.checkpoint import checkpoint_for
-from snellen.evaluate.data import (
+from snellen.datasets import (
+    DATASETS,
+    EVAL_KINDS,
     Classification,
-    Dataset,
+    EvalDataset,
     ImagePairs,
     Retrieval,
     Selection,
     Spatial,
     Triplets,
+    build_dataset,
+    resolve_dataset,
 )
-from snellen.evaluate.datasets import DATASETS, build_dataset
+from snellen.errors import InputError
+from snellen.evaluate.anchors import anchors_for
+from snellen.evaluate.checkpoint import checkpoint_for
 from snellen.evaluate.records import EvalResult
 from snellen.records import ScorerLabels
 from snellen.records.evaluation import read_eval_results
@@ -90,7 +93,7 @@ def _task_fn(entry: TaskEntry) -> Any:
     return import_target(entry.evaluate) if isinstance(entry.evaluate, str) else entry.evaluate
 
 
-def evaluate(
+def run_eval(
     task: str,
     model: str | Scorer,
     dataset: str,
@@ -107,7 +110,7 @@ def evaluate(
     workers: int | None = None,
     device: str | None = None,
     progress: bool = True,
-    data: Dataset | None = None,
+    data: EvalDataset | None = None,
     force: bool = False,
     precision: str | None = None,
 ) -> EvalResult:
@@ -116,9 +119,9 @@ def evaluate(
     a directory that gets one file per run). ``seed`` seeds the generated datasets and the
     first draw of random candidates; ``n_seeds`` draws (seed, seed+1, ...) are averaged for
     the order sets. ``n`` and ``split`` shape the VAD sets; ``limit`` keeps the first cases.
-    ``data``: the dataset already built by :func:`build_dataset` (``dataset`` then only names
-    it), to evaluate several models on one set without building it again. ``precision``:
-    ``fp32`` (the scorer's default), ``amp`` (bfloat16 autocast on the CPU, as
+    ``data``: the dataset already built by :func:`snellen.datasets.build_dataset` (``dataset``
+    then only names it), to evaluate several models on one set without building it again.
+    ``precision``: ``fp32`` (the scorer's default), ``amp`` (bfloat16 autocast on the CPU, as
     clip_benchmark's ``--amp``) or ``bf16`` (a bfloat16 copy of the model; the fastest on
     CPUs with bfloat16 units); the latter two are not exact.
 
@@ -133,7 +136,7 @@ def evaluate(
     t0 = time.monotonic()
     entry = TASKS.get(task)
     task_name = TASKS.canonical(task)
-    dataset_entry, _ = DATASETS.resolve(dataset)
+    dataset_entry, _ = resolve_dataset(dataset, EVAL_KINDS)
     if isinstance(model, str):
         scorer = load_scorer(model, **({"device": device} if device else {}))
     else:
@@ -144,8 +147,9 @@ def evaluate(
         scorer.precision = precision  # an InputError names the choices
     if data is None:
         data = build_dataset(
-            dataset, root, limit=limit, seed=seed, n=n, split=split, classnames=classnames
-        )
+            dataset, root, split, kind=EVAL_KINDS, limit=limit, seed=seed, n=n,
+            classnames=classnames,
+        )  # fmt: skip
     if not isinstance(data, entry.takes):
         raise InputError(
             f"dataset {dataset!r} is a {type(data).__name__.lower()} set; task {task_name!r} "

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from snellen.datasets import EvalDataset
 from snellen.errors import InputError
-from snellen.evaluate.data import Dataset
 from snellen.evaluate.records import EvalResult
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,12 @@ def sweep(
 ) -> SweepResult:
     """Evaluate ``task`` for every model of ``models`` on every dataset of ``datasets``
     (lists, or comma-separated names) and write one JSON per run under the directory
-    ``out``. ``options`` are :func:`snellen.evaluate.evaluate`'s (``limit``, ``seed``,
+    ``out``. ``options`` are :func:`~snellen.evaluate.run_eval`'s (``limit``, ``seed``,
     ``n``, ``split``, ``batch_size``, ``n_seeds``, ``precision``, ``force`` ...)."""
     from tqdm import tqdm
 
-    from snellen.evaluate.datasets import build_dataset
-    from snellen.evaluate.run import evaluate, result_path
+    from snellen.datasets import EVAL_KINDS, build_dataset
+    from snellen.evaluate.run import result_path, run_eval
     from snellen.score import load_scorer
 
     model_names, dataset_names = split_names(models), split_names(datasets)
@@ -84,7 +84,7 @@ def sweep(
     if Path(out).suffix == ".json":
         raise InputError(f"{out}: a sweep writes one file per run; give --out a directory")
     data_options = {k: options[k] for k in _DATA_OPTIONS if options.get(k) is not None}
-    built: dict[str, Dataset | InputError] = {}
+    built: dict[str, EvalDataset | InputError] = {}
     runs: list[SweepRun] = []
     results: list[EvalResult] = []
     bar = tqdm(total=len(model_names) * len(dataset_names), desc="runs", unit="run",
@@ -96,7 +96,7 @@ def sweep(
                 bar.set_postfix_str(f"{model} / {name}")
                 if name not in built:
                     try:
-                        built[name] = build_dataset(name, root, **data_options)
+                        built[name] = build_dataset(name, root, kind=EVAL_KINDS, **data_options)
                     except InputError as e:
                         built[name] = e
                 data = built[name]
@@ -105,7 +105,7 @@ def sweep(
                     bar.update()
                     continue
                 try:
-                    r = evaluate(task, scorer, name, root, out, data=data, progress=progress,
+                    r = run_eval(task, scorer, name, root, out, data=data, progress=progress,
                                  **options)  # fmt: skip
                 except InputError as e:
                     log.warning("%s on %s with %s failed: %s", task, name, model, e)

@@ -7,13 +7,6 @@ modules write about them (tags, attributes, captions, OCR).
 """
 
 from snellen.lens.captioners import CAPTIONERS, Captioner, Captions, load_captioner
-from snellen.lens.data import (
-    DATASETS,
-    LensDataset,
-    build_shapes_classify,
-    build_shapes_vqa,
-    load_dataset,
-)
 from snellen.lens.modules import (
     VISION_MODULES,
     AttributeModule,
@@ -31,7 +24,6 @@ from snellen.lens.vocab import Vocabulary, build_vocab
 
 __all__ = [
     "CAPTIONERS",
-    "DATASETS",
     "TASK_MODES",
     "TEMPLATES",
     "VISION_MODULES",
@@ -44,7 +36,6 @@ __all__ = [
     "ImageBatch",
     "LensAnswer",
     "LensConfig",
-    "LensDataset",
     "LensItem",
     "LensReport",
     "MethodScore",
@@ -54,11 +45,8 @@ __all__ = [
     "VisionModule",
     "VisionText",
     "Vocabulary",
-    "build_shapes_classify",
-    "build_shapes_vqa",
     "build_vocab",
     "evaluate",
     "load_captioner",
-    "load_dataset",
     "run_lens",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from snellen.lens.data import LensDataset
+from snellen.datasets import VQA
 from snellen.lens.records import LensAnswer, LensItem
 from snellen.lens.vocab import scorer_identity
 from snellen.metrics.vqa import vqa_score
@@ -31,7 +31,7 @@ def item_score(task: str, item: LensItem, prediction: str) -> float:
 
 
 def vision_baseline(
-    task: str, ds: LensDataset, items: Sequence[LensItem], train: Sequence[LensItem],
+    task: str, ds: VQA, items: Sequence[LensItem], train: Sequence[LensItem],
     scorer: Any, emb_dir: Path,
 ) -> list[LensAnswer]:  # fmt: skip
     """The vision model alone: zero-shot over the classes, the answer vocabulary, or the two

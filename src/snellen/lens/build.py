@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from snellen.lens.data import LensDataset
+from snellen.datasets import VQA
 from snellen.lens.modules import VISION_MODULES, BuildContext, VisionModule
 from snellen.lens.vocab import Vocabulary, shape_names, shapes_descriptors
 
 
-def default_vocab(ds: LensDataset) -> Vocabulary:
+def default_vocab(ds: VQA) -> Vocabulary:
     """The tag vocabulary a dataset implies: its classes, the shape names for shapes sets,
     else snellen's object names."""
     if ds.task == "classify":
@@ -34,7 +34,7 @@ def default_vocab(ds: LensDataset) -> Vocabulary:
 
 
 def build_modules(
-    cfg: Any, needed: Sequence[str], ds: LensDataset, scorer: Any, embeddings_dir: Path,
+    cfg: Any, needed: Sequence[str], ds: VQA, scorer: Any, embeddings_dir: Path,
     notes: list[str],
 ) -> list[VisionModule]:  # fmt: skip
     """The modules named in ``needed``, each built by its registered class (a module that

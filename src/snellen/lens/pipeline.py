@@ -26,12 +26,12 @@ from typing import Any
 
 import torch
 
+from snellen.datasets import VQA, build_dataset
 from snellen.errors import InputError
 from snellen.lens.answering import Reasoner, Timing, calibrated
 from snellen.lens.answers import ANSWER_PARSER, ClassMapper, clean_reply, extract_answer
 from snellen.lens.baselines import majority_baseline, open_image, vision_baseline
 from snellen.lens.build import build_modules, default_vocab
-from snellen.lens.data import LensDataset, load_dataset
 from snellen.lens.modules import ImageBatch, VisionModule
 from snellen.lens.prompts import TASK_MODES, Prompter, blind_prompter
 from snellen.lens.records import LensAnswer, LensItem, VisionText
@@ -218,7 +218,7 @@ def _check(cfg: LensConfig) -> None:
 class _Inputs:
     """A run's items and what the vision side made of them."""
 
-    ds: LensDataset
+    ds: VQA
     split: str
     items: list[LensItem]
     train: list[LensItem]
@@ -231,7 +231,7 @@ class _Inputs:
 
 
 def _items(
-    cfg: LensConfig, ds: LensDataset, split: str
+    cfg: LensConfig, ds: VQA, split: str
 ) -> tuple[list[LensItem], list[LensItem], list[LensItem]]:
     items = ds.items(split)
     if cfg.limit is not None:
@@ -249,7 +249,7 @@ def _items(
     return items, train, shot_items
 
 
-def _vision_side(cfg: LensConfig, ds: LensDataset, split: str, run: Run, timing: Timing) -> _Inputs:
+def _vision_side(cfg: LensConfig, ds: VQA, split: str, run: Run, timing: Timing) -> _Inputs:
     notes = list(ds.notes)
     items, train, shot_items = _items(cfg, ds, split)
     run.put_records(items)
@@ -364,10 +364,10 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> LensReport:
         # on a shared machine one thread per process beats two fighting over busy cores
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
-    ds = load_dataset(cfg.dataset, cfg.root, out / "data")
+    ds = build_dataset(cfg.dataset, cfg.root or None, cfg.split, kind=VQA, work=out / "data")
     if ds.task != cfg.task:
         raise InputError(f"--dataset {cfg.dataset} is a {ds.task} set, not {cfg.task}")
-    split = cfg.split or ds.eval_split
+    split = ds.eval_split
     run = Run.open(
         out, command="lens",
         config={"task": cfg.task, "dataset": cfg.dataset, "root": str(ds.root.resolve()), "split": split},

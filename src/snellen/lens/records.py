@@ -1,32 +1,15 @@
-"""The typed records LENS stores in a run: dataset items, what a vision module said about an
-image, and one method's answer to one item."""
+"""The typed records LENS stores in a run: dataset items (:class:`LensItem`, defined with the
+dataset layer that reads them), what a vision module said about an image, and one method's
+answer to one item."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from snellen.records import Record
+from snellen.records.questions import LensItem
 
-
-@dataclass(frozen=True)
-class LensItem(Record):
-    """One question about one image. ``answers`` are the human answers (VQA: usually ten),
-    the class name (classification) or ``"0"``/``"1"`` (binary); ``label`` is the canonical
-    answer (the most common human answer, the class, the binary label)."""
-
-    kind = "lens_item"
-    id: str
-    image: str
-    question: str
-    answers: tuple[str, ...]
-    label: str
-    split: str = "val"
-    answer_type: str = ""
-    text: str = ""
-    question_type: str = ""
-
-    def record_key(self) -> str:
-        return f"{self.split}/{self.id}"
+__all__ = ["Descriptors", "LensAnswer", "LensItem", "VisionText"]
 
 
 @dataclass(frozen=True)

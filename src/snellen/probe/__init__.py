@@ -5,24 +5,18 @@ weighted kNN on cached features, beside a random-init floor.
 >>> probe("moco.pt", "fashion-mnist", k=5).results  # doctest: +SKIP
 """
 
-from snellen.probe.datasets import DATASETS, LabelledSplits, load_dataset
 from snellen.probe.evaluate import ProbeReport, ProbeScores, extract_features, probe, score_features
 from snellen.probe.metrics import Accuracy, accuracy, knn_predict, logistic_lbfgs, logistic_sgd
 
-load_probe_dataset = load_dataset
 run_probe = probe  # the name in ``snellen``'s API (``snellen.probe`` is this package)
 
 __all__ = [
-    "DATASETS",
     "Accuracy",
-    "LabelledSplits",
     "ProbeReport",
     "ProbeScores",
     "accuracy",
     "extract_features",
     "knn_predict",
-    "load_dataset",
-    "load_probe_dataset",
     "logistic_lbfgs",
     "logistic_sgd",
     "probe",

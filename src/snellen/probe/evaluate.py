@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from snellen.datasets import LabelledSplits, build_dataset
 from snellen.errors import InputError
-from snellen.probe.datasets import LabelledSplits, load_dataset
 from snellen.probe.metrics import Accuracy, knn_predict, logistic_lbfgs, logistic_sgd
 from snellen.records import to_plain
 
@@ -143,7 +143,9 @@ def probe(
     config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
     size = size or int(config["size"])
     width = int(config.get("width", 64))
-    splits = (data or load_dataset(dataset, root, seed)).limit(train_limit, test_limit, seed)
+    if data is None:
+        data = build_dataset(dataset, root or None, kind=LabelledSplits, seed=seed)
+    splits = data.limit(train_limit, test_limit, seed)
     ty, sy = torch.from_numpy(splits.train_y).long(), torch.from_numpy(splits.test_y).long()
     torch.manual_seed(seed)
     floor, _ = make_backbone(arch, width)

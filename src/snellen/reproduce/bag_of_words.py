@@ -8,7 +8,7 @@ against chance. Every set is built for several data seeds (other pictures, other
 and the verdict rests on 95% intervals over them: the change of each shuffle is paired with
 the written captions of the same seed (the same pictures).
 
-Every evaluation goes through :func:`snellen.evaluate.evaluate` with ``out=OUT/eval/MODEL``,
+Every evaluation goes through :func:`snellen.evaluate.run_eval` with ``out=OUT/eval/MODEL``,
 so a killed run started again embeds only what is missing and skips what is complete.
 """
 
@@ -141,7 +141,8 @@ def run(options: ReproduceOptions) -> Finding:
     """Run the bag-of-words experiment at ``options.preset`` (see :data:`PRESETS`)."""
     from tqdm import tqdm
 
-    from snellen.evaluate import build_dataset, evaluate
+    from snellen.datasets import EVAL_KINDS, build_dataset
+    from snellen.evaluate import run_eval
     from snellen.score import load_scorer
 
     preset = _resolve(options)
@@ -179,9 +180,14 @@ def run(options: ReproduceOptions) -> Finding:
             is_official = name.startswith("aro/")
             if (name, seed) not in built:
                 built[(name, seed)] = build_dataset(
-                    name, root if is_official else None, n=n, seed=seed, split="heldout"
+                    name,
+                    root if is_official else None,
+                    "heldout",
+                    kind=EVAL_KINDS,
+                    n=n,
+                    seed=seed,
                 )
-            result = evaluate(
+            result = run_eval(
                 task, scorer, name, root if is_official else None, out=target, seed=seed,
                 n=n, data=built[(name, seed)], workers=1, progress=False,
             )  # fmt: skip

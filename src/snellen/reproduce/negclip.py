@@ -12,7 +12,7 @@ seed, with 95% intervals.
 Resumable: each fine-tune writes ``OUT/models/LABEL.pt`` and keeps its training state
 beside it (:func:`snellen.evaluate.negclip.finetune` continues a killed run from it); a
 model already written with the same settings is not trained again; the evaluations go
-through :func:`snellen.evaluate.evaluate` with ``out=OUT/eval/LABEL``.
+through :func:`snellen.evaluate.run_eval` with ``out=OUT/eval/LABEL``.
 """
 
 from __future__ import annotations
@@ -268,7 +268,8 @@ def run(options: ReproduceOptions) -> Finding:
     """Fine-tune CLIP-FT and NegCLIP at ``options.preset`` and evaluate them beside CLIP."""
     from tqdm import tqdm
 
-    from snellen.evaluate import build_dataset, evaluate
+    from snellen.datasets import EVAL_KINDS, build_dataset
+    from snellen.evaluate import run_eval
     from snellen.score import load_scorer
 
     preset = _resolve(options)
@@ -296,10 +297,12 @@ def run(options: ReproduceOptions) -> Finding:
     resumed = 0  # evaluations found complete in OUT/eval (a resumed run)
     for seed, name, task in jobs:
         is_official = name.startswith("aro/")
-        data = build_dataset(name, aro_root if is_official else None, n=preset.eval_n, seed=seed)
+        data = build_dataset(
+            name, aro_root if is_official else None, kind=EVAL_KINDS, n=preset.eval_n, seed=seed
+        )
         for label, scorer in loaded.items():
             bar.set_postfix_str(f"{label} {name} seed {seed}")
-            result = evaluate(
+            result = run_eval(
                 task, scorer, name, aro_root if is_official else None,
                 out=out / "eval" / _label(label), seed=seed, n=preset.eval_n, data=data,
                 workers=1, progress=False,

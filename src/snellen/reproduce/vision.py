@@ -246,9 +246,9 @@ def resolve(options: ReproduceOptions) -> VisionPreset:
 
 @functools.cache
 def _fashion() -> Any:
-    from snellen.probe import load_dataset
+    from snellen.datasets import LabelledSplits, build_dataset
 
-    return load_dataset("fashion-mnist")
+    return build_dataset("fashion-mnist", kind=LabelledSplits)
 
 
 def build_in_domain(out: Path, n: int, size: int) -> Path:
@@ -330,13 +330,13 @@ def knn_monitor(preset: VisionPreset) -> Callable[[torch.nn.Module], dict[str, f
 
 
 def _probe_splits(preset: VisionPreset) -> dict[str, Any]:
-    from snellen.probe import load_dataset
+    from snellen.datasets import LabelledSplits, build_dataset
 
     fm = _fashion()
     pool = replace(fm, train_x=fm.train_x[:PROBE_POOL], train_y=fm.train_y[:PROBE_POOL])
     return {
         "fashion-mnist": pool.limit(preset.fmnist_train, preset.fmnist_test, 0),
-        "digits": load_dataset("digits", seed=0),
+        "digits": build_dataset("digits", kind=LabelledSplits, seed=0),
     }
 
 

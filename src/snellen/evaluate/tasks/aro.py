@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import statistics
 
+from snellen.datasets.kinds import Selection
 from snellen.evaluate.checkpoint import Checkpoint
-from snellen.evaluate.data import Selection
 from snellen.evaluate.metrics import selection_accuracy
 from snellen.evaluate.tasks import TaskOutput, none_read
 from snellen.score.base import Scorer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from snellen.datasets.kinds import Retrieval
 from snellen.evaluate.checkpoint import Checkpoint
-from snellen.evaluate.data import Retrieval
 from snellen.evaluate.metrics import retrieval_recall
 from snellen.evaluate.tasks import TaskOutput, none_read
 from snellen.score.base import Scorer

@@ -4,8 +4,8 @@ with bootstrap intervals."""
 
 from __future__ import annotations
 
+from snellen.datasets.kinds import Triplets
 from snellen.evaluate.checkpoint import Checkpoint
-from snellen.evaluate.data import Triplets
 from snellen.evaluate.metrics_composition import (
     TRIPLET_CHANCE,
     bootstrap_interval,

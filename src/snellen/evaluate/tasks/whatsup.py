@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from snellen.datasets.kinds import Spatial
 from snellen.evaluate.checkpoint import Checkpoint
-from snellen.evaluate.data import Spatial
 from snellen.evaluate.metrics_composition import (
     bootstrap_interval,
     first_argmax,

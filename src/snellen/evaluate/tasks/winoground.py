@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from snellen.datasets.kinds import ImagePairs
 from snellen.evaluate.checkpoint import Checkpoint
-from snellen.evaluate.data import ImagePairs
 from snellen.evaluate.metrics_composition import (
     WINOGROUND_CHANCE,
     bootstrap_interval,

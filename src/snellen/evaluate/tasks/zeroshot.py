@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from snellen.datasets.kinds import Classification
 from snellen.evaluate.checkpoint import Checkpoint
-from snellen.evaluate.data import Classification
 from snellen.evaluate.embed import embed_texts
 from snellen.evaluate.metrics import per_class_recall, zeroshot_metrics
 from snellen.evaluate.tasks import TaskOutput, none_read

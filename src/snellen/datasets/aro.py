@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from snellen.datasets.kinds import ImageSource, Selection, read_json, require_root
+from snellen.datasets.perturb import order_options
 from snellen.errors import InputError
-from snellen.evaluate.data import ImageSource, Selection, read_json, require_root
-from snellen.evaluate.perturb import order_options
 
 # The relations the ARO notebook leaves out of VG-Relation's macro accuracy (swapping their
 # arguments does not make a false caption).
@@ -268,28 +268,37 @@ def flickr_order(opts: Any, arg: str | None) -> Selection:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     register_dataset(
         "aro/vg-relation",
-        "aro",
+        Selection,
         vg_relation,
         "ARO VG-Relation (--root: visual_genome_relation.json + images/)",
-        True,
+        task="aro",
+        published=True,
     )
     register_dataset(
         "aro/vg-attribution",
-        "aro",
+        Selection,
         vg_attribution,
         "ARO VG-Attribution (--root: visual_genome_attribution.json + images/)",
-        True,
+        task="aro",
+        published=True,
     )
     register_dataset(
         "aro/coco-order",
-        "aro",
+        Selection,
         coco_order,
         "ARO COCO-Order (--root: coco_karpathy_test.json + images)",
-        True,
+        task="aro",
+        published=True,
     )
-    register_dataset("aro/flickr-order", "aro", flickr_order,
-                     "ARO Flickr30k-Order (--root: flickr30k_test.json + images)", True)  # fmt: skip
+    register_dataset(
+        "aro/flickr-order",
+        Selection,
+        flickr_order,
+        "ARO Flickr30k-Order (--root: flickr30k_test.json + images)",
+        task="aro",
+        published=True,
+    )

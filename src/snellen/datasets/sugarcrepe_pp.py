@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImageSource, Triplets, read_json, require_root
 from snellen.errors import InputError
-from snellen.evaluate.data import ImageSource, Triplets, read_json, require_root
-from snellen.evaluate.datasets.base import BuildOptions
 
 SUBSETS = ("replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj")
 
@@ -43,10 +43,14 @@ def build(opts: BuildOptions, arg: str | None, subset: str) -> Triplets:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     for subset in SUBSETS:
         register_dataset(
-            f"sugarcrepe++/{subset}", "sugarcrepe++", partial(build, subset=subset),
-            f"SugarCrepe++ {subset} (--root: {subset}.json + val2017/): ITT and TOT", True,
-        )  # fmt: skip
+            f"sugarcrepe++/{subset}",
+            Triplets,
+            partial(build, subset=subset),
+            f"SugarCrepe++ {subset} (--root: {subset}.json + val2017/): ITT and TOT",
+            task="sugarcrepe++",
+            published=True,
+        )

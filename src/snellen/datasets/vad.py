@@ -17,17 +17,32 @@ made only of seen combinations.
   (2-D and 3-D) or by colour.
 * ``vad-retrieval[:PERTURBATION]``: pictures and their descriptions, the captions optionally
   shuffled by one ARO perturbation (the bag-of-words test).
+* ``vad-shapes``: labelled splits (for a probe) of single shapes of 8 classes in random
+  colours, sizes and rotations, rendered at 64 pixels and split 50/50.
 """
 
 from __future__ import annotations
 
 import copy
+import io
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
+from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import (
+    Classification,
+    ImageSource,
+    LabelledSplits,
+    Retrieval,
+    Selection,
+    stratified_split,
+)
+from snellen.datasets.perturb import KINDS, order_options, perturb_all
 from snellen.errors import InputError
-from snellen.evaluate.data import Classification, ImageSource, Retrieval, Selection
-from snellen.evaluate.perturb import KINDS, order_options, perturb_all
 
 Spec = dict[str, Any]
 SPATIAL = ("above", "below", "left of", "right of", "overlapping", "behind")
@@ -36,11 +51,13 @@ COLOUR_TEMPLATES = ["a {c} shape", "a shape coloured {c}", "a {c} shape in the c
 
 
 def _concepts(
-    n: int, seed: int, split: str, keep: Callable[[Spec], bool]
+    n: int, seed: int, split: str | None, keep: Callable[[Spec], bool]
 ) -> Iterator[tuple[Spec, str, str]]:
-    """(spec, description, svg program) of ``n`` concepts of ``split`` that ``keep`` accepts."""
+    """(spec, description, svg program) of ``n`` concepts of ``split`` (None: ``heldout``)
+    that ``keep`` accepts."""
     from snellen.concepts.shapes import SPLITS, iter_shapes
 
+    split = split or "heldout"
     if split not in SPLITS:
         raise InputError(f"unknown split {split!r} for a VAD set; use one of {', '.join(SPLITS)}")
     for concept in iter_shapes(n, seed, split, exclude=lambda s: not keep(s)):
@@ -224,41 +241,98 @@ def retrieval(opts: Any, arg: str | None) -> Retrieval:
     return Retrieval(images, [[t] for t in texts], {"perturbation": arg})
 
 
+SHAPE_CLASSES = ("circle", "square", "triangle", "star", "heart", "cross", "hexagon", "diamond")
+
+
+def vad_shapes(opts: BuildOptions, arg: str | None, n: int = 960, size: int = 64) -> LabelledSplits:
+    """Single VAD shapes of 8 classes in random colours, sizes and rotations, rendered from
+    their reference SVG programs."""
+    from snellen.concepts.shapes import vocab as V
+    from snellen.concepts.shapes.generate import programs_for
+    from snellen.render import RenderJob, render_many
+
+    seed = opts.seed
+    rng = random.Random(f"vad-probe/{seed}")  # noqa: S311 - seeded sampling for reproducible data, not security
+    jobs, labels = [], {}
+    for i in range(n):
+        c = i % len(SHAPE_CLASSES)
+        spec: dict[str, Any] = {
+            "composition": "single",
+            "shape": SHAPE_CLASSES[c],
+            "colour": rng.choice([c for c in V.COLOUR_NAMES if c != "white"]),  # on white
+        }
+        spec["size"] = rng.choice(("small", "medium", "large"))
+        if rng.random() < 0.5:
+            spec["rotation"] = rng.choice((15, 30, 45, 60))
+        if rng.random() < 0.5:
+            spec["position"] = rng.choice(V.POSITIONS)[0]
+            spec["size"] = "small"
+        jobs.append(RenderJob(str(i), "svg", programs_for(spec)["svg"], size=size))
+        labels[str(i)] = c
+    images = {}
+    for r in render_many(jobs):
+        if r.ok and r.square_png:
+            images[r.id] = np.asarray(Image.open(io.BytesIO(r.square_png)).convert("RGB"))
+    keys = sorted(images, key=int)
+    x = np.stack([images[k] for k in keys])
+    y = np.array([labels[k] for k in keys])
+    tx, sx, ty, sy = stratified_split(x, y, 0.5, seed)
+    return LabelledSplits("vad-shapes", list(SHAPE_CLASSES), tx, ty, sx, sy,
+                          {"split": f"stratified 50/50 of {len(keys)} rendered shapes"})  # fmt: skip
+
+
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     register_dataset(
         "vad-aro/relation",
-        "aro",
+        Selection,
         relation,
         "VAD pairs: true relation vs objects swapped (exact truth; chance 50%)",
+        task="aro",
     )
     register_dataset(
         "vad-aro/attribution",
-        "aro",
+        Selection,
         attribution,
         "VAD pairs: true colours vs colours swapped (exact truth; chance 50%)",
+        task="aro",
     )
     register_dataset(
         "vad-aro/counting",
-        "aro",
+        Selection,
         counting,
         "VAD groups: the true number of copies vs another (exact truth; chance 50%)",
+        task="aro",
     )
     register_dataset(
         "vad-aro/order",
-        "aro",
+        Selection,
         order,
         "VAD descriptions vs their 4 ARO order perturbations (chance 20%)",
+        task="aro",
     )
     register_dataset(
-        "vad-zeroshot/shape", "zeroshot", zeroshot_shape, "VAD single shapes, classified by shape"
+        "vad-zeroshot/shape",
+        Classification,
+        zeroshot_shape,
+        "VAD single shapes, classified by shape",
+        task="zeroshot",
     )
     register_dataset(
         "vad-zeroshot/colour",
-        "zeroshot",
+        Classification,
         zeroshot_colour,
         "VAD single shapes, classified by colour",
+        task="zeroshot",
     )
-    register_dataset("vad-retrieval", "retrieval", retrieval,
-                     "VAD pictures and descriptions; vad-retrieval:PERTURBATION shuffles captions")  # fmt: skip
+    register_dataset(
+        "vad-retrieval",
+        Retrieval,
+        retrieval,
+        "VAD pictures and descriptions; vad-retrieval:PERTURBATION shuffles captions",
+        task="retrieval",
+    )
+    register_dataset(
+        "vad-shapes", LabelledSplits, vad_shapes, "8 VAD shape classes rendered from SVG"
+    )

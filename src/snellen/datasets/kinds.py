@@ -1,5 +1,7 @@
-"""What an evaluation dataset is made of: image sources that load in a worker process, and
-the three shapes of test set the tasks take (classification, retrieval, caption selection).
+"""The kinds of dataset :func:`snellen.datasets.build_dataset` returns, one dataclass each:
+the test sets of the evaluation suite (classification, retrieval, caption selection, spatial
+selection, image pairs, triplets), labelled train/test splits (what a probe fits and scores)
+and questions about images (:class:`VQA`, what LENS answers).
 
 An :class:`ImageSource` is a small picklable description of one image (a file with an
 optional crop box, one of snellen's reference SVG programs, or raw pixels), so the data
@@ -12,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from snellen.errors import InputError
+from snellen.records.questions import LensItem
 
 
 @dataclass(frozen=True)
@@ -186,7 +190,78 @@ class Triplets:
         )
 
 
-Dataset = Classification | Retrieval | Selection | ImagePairs | Triplets
+@dataclass
+class LabelledSplits:
+    """A train and a test split: uint8 images (N, H, W) or (N, H, W, 3), integer labels."""
+
+    name: str
+    classes: list[str]
+    train_x: np.ndarray
+    train_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def limit(self, train: int | None, test: int | None, seed: int) -> LabelledSplits:
+        """A class-stratified random subset of each split (None keeps a split whole)."""
+
+        def pick(y: np.ndarray, n: int | None) -> np.ndarray:
+            if n is None or n >= len(y):
+                return np.arange(len(y))
+            rng = np.random.default_rng(seed)
+            order = rng.permutation(len(y))
+            # round-robin over classes keeps the subset balanced
+            by_class = [order[y[order] == c] for c in np.unique(y)]
+            out = [idx for group in zip(*by_class, strict=False) for idx in group][:n]
+            if len(out) < n:
+                rest = np.setdiff1d(order, out, assume_unique=True)[: n - len(out)]
+                out += rest.tolist()
+            return np.sort(np.array(out))
+
+        a, b = pick(self.train_y, train), pick(self.test_y, test)
+        return LabelledSplits(
+            self.name, self.classes, self.train_x[a], self.train_y[a], self.test_x[b],
+            self.test_y[b], dict(self.notes),
+        )  # fmt: skip
+
+
+@dataclass
+class VQA:
+    """Questions about images, as LENS asks them: a ``task`` (``vqa``; ``classify`` and
+    ``binary`` sets ask one question of every image), the evaluation split, maybe a train
+    split (for few-shot examples and the majority baseline), and for classification its
+    classes. ``loader`` reads the items of a split."""
+
+    name: str
+    task: str
+    root: Path
+    eval_split: str
+    train_split: str | None
+    loader: Callable[[str], list[LensItem]]
+    classes: tuple[str, ...] = ()
+    class_template: str = "a photo of a {}"
+    question: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def items(self, split: str | None = None) -> list[LensItem]:
+        return self.loader(split or self.eval_split)
+
+    def train_items(self) -> list[LensItem]:
+        if self.train_split is None:
+            return []
+        try:
+            return self.loader(self.train_split)
+        except InputError:
+            return []
+
+
+#: the test sets of the evaluation suite (what ``snellen eval`` tasks take)
+EvalDataset = Classification | Retrieval | Selection | ImagePairs | Triplets
+EVAL_KINDS: tuple[type[EvalDataset], ...] = (
+    Classification, Retrieval, Selection, ImagePairs, Triplets,
+)  # fmt: skip
+#: every kind :func:`snellen.datasets.build_dataset` returns
+Dataset = EvalDataset | LabelledSplits | VQA
 
 
 def require_file(path: Path, what: str, fix: str) -> Path:
@@ -220,3 +295,13 @@ def require_root(root: Path | None, name: str) -> Path:
             f"{root} is not a directory; pass the folder holding {name}'s files as --root"
         )
     return root
+
+
+def stratified_split(
+    x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, ...]:
+    """(train_x, test_x, train_y, test_y): a seeded split that keeps the class shares, for
+    the labelled sets that ship without one."""
+    from sklearn.model_selection import train_test_split
+
+    return tuple(train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y))

@@ -1,6 +1,7 @@
-"""LENS datasets: questions about images, loaded from the official file formats, plus two
-sets snellen builds itself from the VAD shapes generator (exact answers, seeded, held-out
-shape-colour combinations in the evaluation split).
+"""Question sets (:class:`~snellen.datasets.kinds.VQA`, what LENS answers): questions about
+images, loaded from the official file formats, plus two sets snellen builds itself from
+the VAD shapes generator (exact answers, seeded, held-out shape-colour combinations in the
+evaluation split).
 
 ======================  ==========  =========================================================
 ``vqav2`` / ``okvqa``   vqa         ``--root DIR``: questions JSON + annotations JSON + images
@@ -10,7 +11,8 @@ shape-colour combinations in the evaluation split).
                                     ``questions.json``, ``annotations.json``,
                                     ``images/{image_id}.png|jpg``)
 ``shapes-vqa``          vqa         built by snellen (VQAv2 format) into ``--root`` or the run
-``folder``              classify    ``--root DIR``: ``DIR/[SPLIT/]CLASS/*.png|jpg``
+``folder``              classify    ``--root DIR``: ``DIR/[SPLIT/]CLASS/*.png|jpg`` (in
+                                    :mod:`snellen.datasets.folders`)
 ``shapes-classify``     classify    built by snellen (a folder set of single VAD shapes)
 ``hateful-memes``       binary      ``--root DIR``: ``train.jsonl``, ``dev.jsonl`` or
                                     ``dev_seen.jsonl`` (``id``, ``img``, ``label``, ``text``)
@@ -22,43 +24,14 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from snellen.datasets.base import Builder, BuildOptions
+from snellen.datasets.files import IMAGE_SUFFIXES
+from snellen.datasets.folders import folder_questions, need_root
+from snellen.datasets.kinds import VQA
 from snellen.errors import InputError
-from snellen.lens.records import LensItem
-from snellen.registry import Registry
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-
-
-@dataclass
-class LensDataset:
-    """A dataset as LENS uses it: a task, an evaluation split, maybe a train split (for
-    few-shot examples and the majority baseline), and for classification its classes."""
-
-    name: str
-    task: str
-    root: Path
-    eval_split: str
-    train_split: str | None
-    loader: Callable[[str], list[LensItem]]
-    classes: tuple[str, ...] = ()
-    class_template: str = "a photo of a {}"
-    question: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def items(self, split: str | None = None) -> list[LensItem]:
-        return self.loader(split or self.eval_split)
-
-    def train_items(self) -> list[LensItem]:
-        if self.train_split is None:
-            return []
-        try:
-            return self.loader(self.train_split)
-        except InputError:
-            return []
+from snellen.records.questions import LensItem
 
 
 # -- VQAv2 / OK-VQA ---------------------------------------------------------------------------
@@ -161,45 +134,6 @@ def load_vqa(root: Path, split: str) -> list[LensItem]:
                 question_type=str(ann.get("question_type", "")),
             )  # fmt: skip
         )
-    return items
-
-
-# -- classification folders -----------------------------------------------------------------
-def _class_dirs(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def folder_classes(root: Path) -> tuple[str, ...]:
-    names: set[str] = set()
-    for split_dir in ("train", "val", "test"):
-        if (root / split_dir).is_dir():
-            names |= {p.name for p in _class_dirs(root / split_dir)}
-    if not names:
-        names = {p.name for p in _class_dirs(root)}
-    return tuple(sorted(names))
-
-
-def load_folder(root: Path, split: str) -> list[LensItem]:
-    folder = root / split if (root / split).is_dir() else None
-    if folder is None:
-        if any((root / s).is_dir() for s in ("train", "val", "test")):
-            raise InputError(f"{root}: no {split}/ folder")
-        folder = root
-    ranked = []
-    for cls in _class_dirs(folder):
-        files = [p for p in sorted(cls.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
-        name = cls.name.replace("_", " ")
-        for rank, p in enumerate(files):
-            item = LensItem(
-                id=f"{cls.name}/{p.stem}", image=str(p), question="", answers=(name,),
-                label=name, split=split,
-            )  # fmt: skip
-            ranked.append((rank, cls.name, item))
-    # classes interleaved (the first image of every class, then the second, ...), so the
-    # first N items (--limit) cover the classes evenly
-    items = [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
-    if not items:
-        raise InputError(f"{folder}: no images in CLASS/ sub-folders")
     return items
 
 
@@ -362,78 +296,63 @@ def build_shapes_classify(
 
 
 # -- the registry -----------------------------------------------------------------------------
-def _need_root(name: str, root: Path | None) -> Path:
-    if root is None:
-        raise InputError(f"--dataset {name} needs --root DIR (the folder holding its files)")
-    if not root.is_dir():
-        raise InputError(f"--root {root}: no such folder")
-    return root
+def _work(opts: BuildOptions, name: str) -> Path:
+    """Where snellen builds set ``name``: ``--root``, else the run's data folder."""
+    if opts.root is not None:
+        return opts.root
+    if opts.work is None:
+        raise InputError(f"--dataset {name}: pass --root DIR (the folder to build it in)")
+    return opts.work / name
 
 
-def _vqa(name: str) -> Callable[[Path | None, Path], LensDataset]:
-    def make(root: Path | None, work: Path) -> LensDataset:
-        r = _need_root(name, root)
-        return LensDataset(name, "vqa", r, "val", "train", lambda s: load_vqa(r, s))
+def _vqa(name: str) -> Builder:
+    def make(opts: BuildOptions, arg: str | None) -> VQA:
+        r = need_root(name, opts.root)
+        return VQA(name, "vqa", r, "val", "train", lambda s: load_vqa(r, s))
 
     return make
 
 
-def _shapes_vqa(root: Path | None, work: Path) -> LensDataset:
-    r = root or work / "shapes-vqa"
+def _shapes_vqa(opts: BuildOptions, arg: str | None) -> VQA:
+    r = _work(opts, "shapes-vqa")
     if not list(r.glob("*val*questions*.json")):
         build_shapes_vqa(r)
-    ds = LensDataset("shapes-vqa", "vqa", r, "val", "train", lambda s: load_vqa(r, s))
+    ds = VQA("shapes-vqa", "vqa", r, "val", "train", lambda s: load_vqa(r, s))
     ds.notes.append("built by snellen from VAD shapes; val shows held-out combinations")
     return ds
 
 
-def _folder(root: Path | None, work: Path, name: str = "folder") -> LensDataset:
-    r = _need_root(name, root)
-    split = "test" if (r / "test").is_dir() else "val" if (r / "val").is_dir() else "."
-    return LensDataset(
-        name, "classify", r, split, "train" if (r / "train").is_dir() else None,
-        lambda s: load_folder(r, s), classes=tuple(c.replace("_", " ") for c in folder_classes(r)),
-        question="What is the main object in the image?",
-    )  # fmt: skip
-
-
-def _shapes_classify(root: Path | None, work: Path) -> LensDataset:
-    r = root or work / "shapes-classify"
+def _shapes_classify(opts: BuildOptions, arg: str | None) -> VQA:
+    r = _work(opts, "shapes-classify")
     if not (r / "test").is_dir():
         build_shapes_classify(r)
-    ds = _folder(r, work, "shapes-classify")
+    ds = folder_questions(r, "shapes-classify")
     ds.class_template = "a {}"
     ds.question = "What shape is in the image?"
     return ds
 
 
-def _memes(root: Path | None, work: Path) -> LensDataset:
-    r = _need_root("hateful-memes", root)
+def _memes(opts: BuildOptions, arg: str | None) -> VQA:
+    r = need_root("hateful-memes", opts.root)
     split = "dev" if any((r / n).is_file() for n in ("dev.jsonl", "dev_seen.jsonl")) else "test"
-    return LensDataset(
+    return VQA(
         "hateful-memes", "binary", r, split, "train", lambda s: load_memes(r, s),
         classes=("not hateful", "hateful"), question="Is the image hateful? Answer yes or no.",
     )  # fmt: skip
 
 
-DATASETS: Registry[Callable[[Path | None, Path], LensDataset]] = Registry("LENS dataset")
-DATASETS.register("vqav2", _vqa("vqav2"), help="VQAv2 files under --root (vqa)")
-DATASETS.register(
-    "okvqa", _vqa("okvqa"), help="OK-VQA files under --root (vqa)", aliases=("ok-vqa",)
-)
-DATASETS.register("shapes-vqa", _shapes_vqa, help="shapes VQA built by snellen (vqa)")
-DATASETS.register(
-    "folder", _folder, help="DIR/[SPLIT/]CLASS/*.png (classify)", aliases=("imagefolder",)
-)
-DATASETS.register(
-    "shapes-classify", _shapes_classify, help="single VAD shapes by snellen (classify)"
-)
-DATASETS.register(
-    "hateful-memes", _memes, help="Hateful Memes JSONL under --root (binary)", aliases=("memes",)
-)
+def register() -> None:
+    from snellen.datasets.base import register_dataset
 
-
-def load_dataset(name: str, root: str | Path | None, work: str | Path) -> LensDataset:
-    """The dataset ``name`` (see the module doc); sets snellen builds go under ``work``
-    unless ``root`` is given."""
-    return DATASETS.get(name)(Path(root) if root else None, Path(work))
+    register_dataset("vqav2", VQA, _vqa("vqav2"), "VQAv2 files under --root (vqa)")
+    register_dataset(
+        "okvqa", VQA, _vqa("okvqa"), "OK-VQA files under --root (vqa)", aliases=("ok-vqa",)
+    )
+    register_dataset("shapes-vqa", VQA, _shapes_vqa, "shapes VQA built by snellen (vqa)")
+    register_dataset(
+        "shapes-classify", VQA, _shapes_classify, "single VAD shapes by snellen (classify)"
+    )
+    register_dataset(
+        "hateful-memes", VQA, _memes, "Hateful Memes JSONL under --root (binary)",
+        aliases=("memes",),
+    )  # fmt: skip

@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from snellen.datasets.kinds import ImageSource, Selection, read_json, require_root
 from snellen.errors import InputError
-from snellen.evaluate.data import ImageSource, Selection, read_json, require_root
 
 SUBSETS = (
     "add_att", "add_obj", "replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj",
@@ -43,10 +43,14 @@ def _build(opts: Any, arg: str | None, subset: str) -> Selection:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     for subset in SUBSETS:
         register_dataset(
-            f"sugarcrepe/{subset}", "aro", partial(_build, subset=subset),
-            f"SugarCrepe {subset} (--root: {subset}.json + val2017/)", True,
-        )  # fmt: skip
+            f"sugarcrepe/{subset}",
+            Selection,
+            partial(_build, subset=subset),
+            f"SugarCrepe {subset} (--root: {subset}.json + val2017/)",
+            task="aro",
+            published=True,
+        )

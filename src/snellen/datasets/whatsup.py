@@ -23,9 +23,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImageSource, Spatial, read_json, require_root
 from snellen.errors import InputError
-from snellen.evaluate.data import ImageSource, Spatial, read_json, require_root
-from snellen.evaluate.datasets.base import BuildOptions
 
 CONTROLLED = {
     "a": ("controlled_images_dataset.json", "controlled_images",
@@ -128,15 +128,23 @@ def qa(opts: BuildOptions, arg: str | None, which: str) -> Spatial:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     for subset, (filename, folder, _) in CONTROLLED.items():
         register_dataset(
-            f"whatsup/controlled-{subset}", "whatsup", partial(controlled, subset=subset),
-            f"What's Up controlled {subset.upper()} (--root: {filename} + {folder}/)", True,
-        )  # fmt: skip
+            f"whatsup/controlled-{subset}",
+            Spatial,
+            partial(controlled, subset=subset),
+            f"What's Up controlled {subset.upper()} (--root: {filename} + {folder}/)",
+            task="whatsup",
+            published=True,
+        )
     for which, (filename, folder) in QA.items():
         register_dataset(
-            f"whatsup/{which}", "whatsup", partial(qa, which=which),
-            f"What's Up {which.upper()} (--root: {filename} + {folder}/)", True,
-        )  # fmt: skip
+            f"whatsup/{which}",
+            Spatial,
+            partial(qa, which=which),
+            f"What's Up {which.upper()} (--root: {filename} + {folder}/)",
+            task="whatsup",
+            published=True,
+        )

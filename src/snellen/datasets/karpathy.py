@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from snellen.evaluate.data import ImageSource, Retrieval, require_root
-from snellen.evaluate.datasets.aro import karpathy_items
+from snellen.datasets.aro import karpathy_items
+from snellen.datasets.kinds import ImageSource, Retrieval, require_root
 
 FILES = {"coco": "coco_karpathy_test.json", "flickr": "flickr30k_test.json"}
 
@@ -28,14 +28,21 @@ def build(opts: Any, which: str) -> Retrieval:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     register_dataset(
         "retrieval/coco",
-        "retrieval",
+        Retrieval,
         lambda o, a: build(o, "coco"),
         "COCO Karpathy test retrieval (--root: coco_karpathy_test.json + images)",
-        True,
+        task="retrieval",
+        published=True,
     )
-    register_dataset("retrieval/flickr", "retrieval", lambda o, a: build(o, "flickr"),
-                     "Flickr30k Karpathy test retrieval (--root: flickr30k_test.json + images)", True)  # fmt: skip
+    register_dataset(
+        "retrieval/flickr",
+        Retrieval,
+        lambda o, a: build(o, "flickr"),
+        "Flickr30k Karpathy test retrieval (--root: flickr30k_test.json + images)",
+        task="retrieval",
+        published=True,
+    )

@@ -24,16 +24,16 @@ import copy
 import random
 from typing import Any
 
-from snellen.errors import InputError
-from snellen.evaluate.data import ImagePairs, ImageSource, Spatial
-from snellen.evaluate.datasets.base import BuildOptions
-from snellen.evaluate.datasets.vad import (
+from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImagePairs, ImageSource, Spatial
+from snellen.datasets.vad import (
     SPATIAL,
     _concepts,
     _svg,
     _swap_colours,
     swapped_relation_text,
 )
+from snellen.errors import InputError
 
 Spec = dict[str, Any]
 TAGS = ("object", "attribute", "relation")
@@ -163,14 +163,20 @@ def whatsup(opts: BuildOptions, arg: str | None) -> Spatial:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     register_dataset(
-        "vad-winoground", "winoground", winoground,
+        "vad-winoground",
+        ImagePairs,
+        winoground,
         "VAD pairs, both pictures: objects, colours or relation swapped (exact truth; "
         "vad-winoground:TAG keeps one tag)",
-    )  # fmt: skip
+        task="winoground",
+    )
     register_dataset(
-        "vad-whatsup", "whatsup", whatsup,
+        "vad-whatsup",
+        Spatial,
+        whatsup,
         "VAD pairs in four placements, four options (exact truth; vad-whatsup:touching: on/under)",
-    )  # fmt: skip
+        task="whatsup",
+    )

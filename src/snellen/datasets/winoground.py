@@ -23,9 +23,9 @@ from typing import Any
 
 from PIL import Image
 
+from snellen.datasets.base import BuildOptions
+from snellen.datasets.kinds import ImagePairs, ImageSource, raw_source, require_file, require_root
 from snellen.errors import InputError
-from snellen.evaluate.data import ImagePairs, ImageSource, raw_source, require_file, require_root
-from snellen.evaluate.datasets.base import BuildOptions
 
 WINOGROUND_KEYS = ("id", "caption_0", "caption_1", "image_0", "image_1")
 WINOGROUND_TAGS = ("tag", "secondary_tag", "collapsed_tag", "num_main_preds")
@@ -124,13 +124,21 @@ def colorswap(opts: BuildOptions, arg: str | None) -> ImagePairs:
 
 
 def register() -> None:
-    from snellen.evaluate.datasets.base import register_dataset
+    from snellen.datasets.base import register_dataset
 
     register_dataset(
-        "winoground", "winoground", winoground,
-        "Winoground (--root: examples.jsonl + images/): text, image and group scores", True,
-    )  # fmt: skip
+        "winoground",
+        ImagePairs,
+        winoground,
+        "Winoground (--root: examples.jsonl + images/): text, image and group scores",
+        task="winoground",
+        published=True,
+    )
     register_dataset(
-        "colorswap", "winoground", colorswap,
-        "ColorSwap (--root: its Parquet files; colorswap:train for the training split)", True,
-    )  # fmt: skip
+        "colorswap",
+        ImagePairs,
+        colorswap,
+        "ColorSwap (--root: its Parquet files; colorswap:train for the training split)",
+        task="winoground",
+        published=True,
+    )
