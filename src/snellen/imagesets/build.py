@@ -241,7 +241,7 @@ class DatasetSummary:
         return dict(self.__dict__)
 
 
-def _stored_identity(out: str | Path, src: Source) -> str:
+def _stored_identity(out: str | os.PathLike[str], src: Source) -> str:
     """The source identity to resume ``out`` with: the content identity, or the spec for a
     build started before sources of files were known by content (so it still resumes)."""
     import json
