@@ -187,3 +187,14 @@ def test_classify_and_vocab_with_llm_descriptors(models: dict[str, Path], tmp_pa
         ["shapes"], descriptors="llm", model=f"hf:{models['llm']}", run=vrun, limit=2, max_tokens=8
     )
     assert Run(vrun).cache_count() == cached
+
+
+def test_a_set_snellen_builds_goes_into_a_new_out_without_a_root(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "new-run"  # the docs' offline quick start: no --root, a fresh --out
+    args = ["lens", "vqa", "--dataset", "shapes-vqa", "--out", str(out), "--limit", "2",
+            "--baselines", "majority", *_args(models)]  # fmt: skip
+    assert main(args) == 0
+    assert (out / "data" / "shapes-vqa").is_dir() and (out / "metrics.json").is_file()
+    assert main(args) == 0  # and resumes there

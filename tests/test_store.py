@@ -151,3 +151,14 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         expected = f"{record['i']:06d}".encode() * 200
         assert run.artifacts.get(record["artifact"]) == expected
     assert [s["status"] for s in run.manifest["sessions"]] == ["running", "finished"]
+
+
+def test_a_new_run_may_hold_what_its_caller_prepared_and_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    (out / "data").mkdir(parents=True)  # e.g. a dataset built into OUT/data before opening
+    Run.open(out, command="x", prepared=("data",)).close()
+    other = tmp_path / "other"
+    (other / "data").mkdir(parents=True)
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(RunError, match="not empty"):
+        Run.open(other, command="x", prepared=("data",))

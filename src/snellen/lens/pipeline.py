@@ -371,7 +371,7 @@ def evaluate(cfg: LensConfig, llm: Any = None) -> LensReport:
     run = Run.open(
         out, command="lens",
         config={"task": cfg.task, "dataset": cfg.dataset, "root": str(ds.root.resolve()), "split": split},
-        seeds={"seed": cfg.seed},
+        seeds={"seed": cfg.seed}, prepared=("data",),  # a set built into OUT/data just now
     )  # fmt: skip
     try:
         timing = Timing()

@@ -22,7 +22,7 @@ import platform
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -135,11 +135,14 @@ class Run:
         config: Mapping[str, Any] | None = None,
         seeds: Mapping[str, int] | None = None,
         models: Mapping[str, str] | None = None,
+        prepared: Sequence[str] = (),
     ) -> Run:
         """Create the run at ``path``, or resume it when it holds the same command and config.
 
         Resuming with a different config would mix two experiments in one table, so it is
-        refused with a message naming the differing settings.
+        refused with a message naming the differing settings. A new run needs an empty
+        folder, but for the entries named in ``prepared`` (what the caller itself wrote there
+        before opening, e.g. a dataset it built into ``OUT/data``).
         """
         root = Path(path)
         if root.exists() and not root.is_dir():
@@ -167,7 +170,7 @@ class Run:
                 )
             manifest["sessions"].append({"start": now, "end": None, "status": "running"})
         else:
-            if any(root.iterdir()):
+            if any(p.name not in prepared for p in root.iterdir()):
                 raise RunError(
                     f"{root} is not empty and is not a snellen run; choose an empty or new --out"
                 )
