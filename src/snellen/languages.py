@@ -22,12 +22,12 @@ registered later is seen everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 from snellen.errors import InputError
-from snellen.registry import Registry, import_target
+from snellen.registry import Registry, RegistryNames, import_target
 
 __all__ = [
     "LANGUAGES",
@@ -186,28 +186,15 @@ def detection_order() -> list[str]:
     return sorted(with_part("detect"), key=lambda n: LANGUAGES.get(n).detect_order)
 
 
-class LanguageNames(Sequence[str]):
+class LanguageNames(RegistryNames):
     """The names of the drawing languages, read from the registry at every use (a language
     registered later is in it): a sequence, so ``in``, ``list()`` and ``.index`` work."""
 
+    def __init__(self) -> None:
+        super().__init__("snellen.languages:LANGUAGES")
+
     def _names(self) -> tuple[str, ...]:
         return language_names()
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        return self._names()[index]
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
 
     def __repr__(self) -> str:
         return f"LanguageNames{self._names()!r}"

@@ -181,7 +181,7 @@ class RegistryNames(Sequence[str]):
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def _names(self) -> list[str]:
+    def _names(self) -> Sequence[str]:
         registry = import_target(self.path)
         if not isinstance(registry, Registry):
             raise TypeError(f"{self.path} is not a Registry")
