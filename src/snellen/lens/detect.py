@@ -126,6 +126,20 @@ def regions(image: Image.Image, *, min_share: float = 0.002, tolerance: float = 
     return found
 
 
+def _crop(
+    a: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], background: tuple[int, ...]
+) -> Image.Image:
+    """The region alone on the background colour, centred in a padded square."""
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0)
+    pad = max(2, side // 4)
+    crop = Image.new("RGB", (side + 2 * pad, side + 2 * pad), background)
+    piece = np.where(mask[..., None], a, np.array(background, dtype=np.uint8))
+    region = Image.fromarray(piece[y0:y1, x0:x1].astype(np.uint8))
+    crop.paste(region, (pad + (side - (x1 - x0)) // 2, pad + (side - (y1 - y0)) // 2))
+    return crop
+
+
 class DetectionCaptioner(Captioner):
     """Captions composed from detections (see the module doc); shapes are named by their
     outline (``outline=True``) or by ``scorer`` over ``shapes`` ("a {colour} {shape}" prompts
@@ -172,29 +186,27 @@ class DetectionCaptioner(Captioner):
         found = regions(rgb)[: self.max_regions]
         if not found:
             return []
-        crops, colours = [], []
         background = tuple(int(v) for v in np.median(np.concatenate([a[0], a[-1]]), axis=0))
-        for mask, (x0, y0, x1, y1) in found:
-            colours.append(colour_name(np.median(a[mask], axis=0)))
-            side = max(x1 - x0, y1 - y0)
-            pad = max(2, side // 4)
-            crop = Image.new("RGB", (side + 2 * pad, side + 2 * pad), background)
-            piece = np.where(mask[..., None], a, np.array(background, dtype=np.uint8))
-            region = Image.fromarray(piece[y0:y1, x0:x1].astype(np.uint8))
-            crop.paste(region, (pad + (side - (x1 - x0)) // 2, pad + (side - (y1 - y0)) // 2))
-            crops.append(crop)
-        emb = self.scorer.embed_images(crops)
-        out = []
-        for (mask, _box), colour, e in zip(found, colours, emb, strict=True):
-            probs = torch.softmax((e[None] @ self._shape_texts(colour).t())[0] * 100, 0)
-            best = int(probs.argmax())
-            shape, sure = self.shapes[best], float(probs[best])
-            if self.outline:
+        colours = [colour_name(np.median(a[mask], axis=0)) for mask, _box in found]
+        # the outline names what it can; the scorer sees only the regions it leaves
+        shapes: list[tuple[str, float] | None] = [None] * len(found)
+        if self.outline:
+            for i, (mask, _box) in enumerate(found):
                 measured, certainty = outline_shape(mask)
                 if measured in self.shapes:
-                    shape, sure = measured, certainty
+                    shapes[i] = (measured, certainty)
+        left = [i for i, named in enumerate(shapes) if named is None]
+        if left:
+            emb = self.scorer.embed_images([_crop(a, *found[i], background) for i in left])
+            for i, e in zip(left, emb, strict=True):
+                probs = torch.softmax((e[None] @ self._shape_texts(colours[i]).t())[0] * 100, 0)
+                best = int(probs.argmax())
+                shapes[i] = (self.shapes[best], float(probs[best]))
+        out = []
+        for (mask, _box), colour, named in zip(found, colours, shapes, strict=True):
+            assert named is not None  # noqa: S101 - every region was named above; narrows the type
             ys, xs = np.nonzero(mask)
-            out.append(Detection(shape, sure, colour,
+            out.append(Detection(named[0], named[1], colour,
                                  float(mask.sum()) / (w * h), float(xs.mean()) / w,
                                  float(ys.mean()) / h))  # fmt: skip
         return out
