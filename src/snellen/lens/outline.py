@@ -22,6 +22,9 @@ import numpy as np
 BINS = 90
 MIN_PIXELS = 40  # smaller regions (a radius under ~3.5 px) have no readable outline
 HARMONICS = range(2, 9)
+# a circle's radial profile varies only by pixel noise: its strongest harmonic stays below
+# this share of the mean radius (a hexagon's sixth is about 0.06, a square's fourth 0.13)
+ROUND = 0.022
 
 
 @dataclass(frozen=True)
@@ -140,11 +143,6 @@ def name_outline(o: Outline) -> tuple[str | None, float]:
     if o.corners == 8:
         return "octagon", sure
     return None, 0.0
-
-
-# a circle's radial profile varies only by pixel noise: its strongest harmonic stays below
-# this share of the mean radius (a hexagon's sixth is about 0.03, a square's fourth 0.08)
-ROUND = 0.022
 
 
 def outline_shape(mask: np.ndarray) -> tuple[str | None, float]:
