@@ -246,7 +246,9 @@ def _stored_identity(out: str | os.PathLike[str], src: Source) -> str:
     build started before sources of files were known by content (so it still resumes)."""
     import json
 
-    manifest = Path(out) / "manifest.json"
+    from snellen.store.run import MANIFEST as RUN_MANIFEST
+
+    manifest = Path(out) / RUN_MANIFEST
     if manifest.is_file():
         try:
             stored = json.loads(manifest.read_text()).get("config", {}).get("source")
